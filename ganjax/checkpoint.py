@@ -1,0 +1,32 @@
+"""Orbax checkpoints of the train state in `<workdir>/checkpoints`."""
+
+import os
+
+import jax
+import orbax.checkpoint as ocp
+
+from ganjax import state as state_lib
+
+
+def manager(workdir: str, max_to_keep: int = 3) -> ocp.CheckpointManager:
+  """A manager that keeps the last `max_to_keep` checkpoints."""
+  return ocp.CheckpointManager(
+      os.path.join(os.path.abspath(workdir), "checkpoints"),
+      options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep,
+                                           create=True))
+
+
+def save(checkpoints: ocp.CheckpointManager,
+         state: state_lib.GANState) -> None:
+  """Saves `state` under its step (asynchronously)."""
+  checkpoints.save(int(state.step), args=ocp.args.StandardSave(state))
+
+
+def restore_latest(checkpoints: ocp.CheckpointManager,
+                   template: state_lib.GANState) -> state_lib.GANState | None:
+  """The latest checkpoint in the structure of `template`, or None."""
+  step = checkpoints.latest_step()
+  if step is None:
+    return None
+  abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
+  return checkpoints.restore(step, args=ocp.args.StandardRestore(abstract))

@@ -1,0 +1,68 @@
+"""What is trained: the data set, the GAN, the batch size and the seed.
+
+Both the training loop and the sampler build the experiment from the same gin
+config (`experiment.dataset = @datasets.digits`), so they agree on the model.
+"""
+
+import dataclasses
+from typing import Callable
+
+import gin
+import jax
+
+from ganjax import gan as gan_lib
+from ganjax import state as state_lib
+from ganjax.data import dataset
+
+
+@dataclasses.dataclass(frozen=True)
+class Experiment:
+  """A data set and a GAN with the batch size and seed of a run."""
+  data: dataset.ArrayDataset
+  gan: gan_lib.GAN
+  batch_size: int
+  seed: int
+
+  @property
+  def init_key(self) -> jax.Array:
+    return jax.random.fold_in(jax.random.key(self.seed), 0)
+
+  @property
+  def train_key(self) -> jax.Array:
+    """The base key of the train step, which folds in the step."""
+    return jax.random.fold_in(jax.random.key(self.seed), 1)
+
+  @property
+  def sample_key(self) -> jax.Array:
+    """The key of the fixed latents of the sample grids."""
+    return jax.random.fold_in(jax.random.key(self.seed), 2)
+
+  def init_state(self) -> state_lib.GANState:
+    return state_lib.create_state(self.gan, self.init_key,
+                                  self.data.spec.shape, self.batch_size)
+
+  def batch(self, step: int) -> dict:
+    """The examples of train step `step`: disc_iters slices of batch_size."""
+    return self.data.batch(step, self.batch_size * self.gan.disc_iters,
+                           self.seed)
+
+
+@gin.configurable("experiment")
+def make_experiment(
+    dataset: Callable[..., dataset.ArrayDataset] = gin.REQUIRED,
+    batch_size: int = 64, seed: int = 0) -> Experiment:
+  """Builds the experiment.
+
+  Args:
+    dataset: a data set factory from `datasets.*`, called with the seed.
+    batch_size: examples per D update (and per G update).
+    seed: seeds initialization, data order and every random draw.
+
+  Returns:
+    The experiment.
+  """
+  if batch_size < 1:
+    raise ValueError(f"experiment.batch_size must be >= 1, got {batch_size}.")
+  data = dataset(seed=seed)
+  return Experiment(data=data, gan=gan_lib.make_gan(data.spec),
+                    batch_size=batch_size, seed=seed)

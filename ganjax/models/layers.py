@@ -1,0 +1,125 @@
+"""Layers shared by the architectures.
+
+`ConvTranspose` is TensorFlow's `conv2d_transpose`: the adjoint of a strided
+convolution, with the output size given explicitly (so 4 → 7 → 14 → 28 works
+as in Compare GAN's DCGAN). Its gradients are written by hand because XLA:CPU
+computes the kernel gradient of `lax.conv_transpose` (an lhs-dilated
+convolution) on a very slow path (jax-ml/jax#23783): here both gradients are
+ordinary strided convolutions.
+"""
+
+import functools
+from typing import Any, Callable, Sequence
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+_DIMENSIONS = ("NHWC", "HWIO", "NHWC")
+
+Initializer = Callable[..., jax.Array]
+
+
+def _strided_conv(y: jax.Array, kernel: jax.Array, strides: tuple[int, int],
+                  padding: str) -> jax.Array:
+  """The convolution S whose adjoint is the transposed convolution."""
+  return lax.conv_general_dilated(y, kernel, strides, padding,
+                                  dimension_numbers=_DIMENSIONS)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def conv_transpose(x: jax.Array, kernel: jax.Array,
+                   output_hw: tuple[int, int], strides: tuple[int, int],
+                   padding: str) -> jax.Array:
+  """Sᵀx, where S is the strided convolution with `kernel` (HW, out, in).
+
+  Args:
+    x: [N, H, W, C_in].
+    kernel: [KH, KW, C_out, C_in], TensorFlow's conv2d_transpose layout.
+    output_hw: (H', W') with S mapping H' to H.
+    strides: the strides of S.
+    padding: the padding of S, "SAME" or "VALID".
+
+  Returns:
+    [N, H', W', C_out].
+  """
+  out = jax.ShapeDtypeStruct((x.shape[0], *output_hw, kernel.shape[2]),
+                             x.dtype)
+  adjoint = jax.linear_transpose(
+      lambda y: _strided_conv(y, kernel, strides, padding), out)
+  return adjoint(x)[0]
+
+
+def _conv_transpose_fwd(x, kernel, output_hw, strides, padding):
+  return conv_transpose(x, kernel, output_hw, strides, padding), (x, kernel)
+
+
+def _conv_transpose_bwd(output_hw, strides, padding, residuals, g):
+  x, kernel = residuals
+  # ⟨g, Sᵀx⟩ = ⟨S g, x⟩: both gradients come from the strided convolution.
+  dx, pullback = jax.vjp(
+      lambda k: _strided_conv(g, k, strides, padding), kernel)
+  (dkernel,) = pullback(x)
+  return dx, dkernel
+
+
+conv_transpose.defvjp(_conv_transpose_fwd, _conv_transpose_bwd)
+
+
+class ConvTranspose(nn.Module):
+  """Transposed convolution with an explicit output size (TF semantics).
+
+  Attributes:
+    features: output channels.
+    kernel_size: (KH, KW).
+    strides: upsampling factors.
+    padding: padding of the convolution this layer is the adjoint of.
+    kernel_init: initializer of the [KH, KW, features, C_in] kernel.
+    use_bias: whether to add a bias.
+  """
+  features: int
+  kernel_size: Sequence[int] = (5, 5)
+  strides: Sequence[int] = (2, 2)
+  padding: str = "SAME"
+  kernel_init: Initializer = nn.initializers.normal(0.02)
+  use_bias: bool = True
+
+  @nn.compact
+  def __call__(self, x: jax.Array, output_hw: Sequence[int]) -> jax.Array:
+    kernel = self.param("kernel", self.kernel_init,
+                        (*self.kernel_size, self.features, x.shape[-1]))
+    y = conv_transpose(x, kernel.astype(x.dtype), tuple(output_hw),
+                       tuple(self.strides), self.padding)
+    if self.use_bias:
+      y = y + self.param("bias", nn.initializers.zeros, (self.features,))
+    return y
+
+
+def pack(x: jax.Array, num_packed: int) -> jax.Array:
+  """PacGAN packing (Lin et al. 2018): m consecutive examples become one.
+
+  Vectors [N, D] become [N/m, m·D]; images [N, H, W, C] are concatenated along
+  channels into [N/m, H, W, m·C].
+  """
+  if num_packed == 1:
+    return x
+  if x.shape[0] % num_packed:
+    raise ValueError(f"PacGAN packing of {num_packed} needs a batch divisible "
+                     f"by {num_packed}, got {x.shape[0]} examples.")
+  grouped = x.reshape(x.shape[0] // num_packed, num_packed, *x.shape[1:])
+  return jnp.moveaxis(grouped, 1, -2).reshape(
+      grouped.shape[0], *x.shape[1:-1], num_packed * x.shape[-1])
+
+
+def activation(name: str) -> Callable[[jax.Array], jax.Array]:
+  """The hidden activation named `name`: relu, leaky_relu (0.2) or tanh."""
+  activations: dict[str, Any] = {
+      "relu": nn.relu,
+      "leaky_relu": functools.partial(nn.leaky_relu, negative_slope=0.2),
+      "tanh": jnp.tanh,
+  }
+  if name not in activations:
+    raise ValueError(f"Unknown activation {name!r}; choose one of "
+                     f"{sorted(activations)} (or 'maxout' where supported).")
+  return activations[name]

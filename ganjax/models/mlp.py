@@ -1,0 +1,120 @@
+"""The original GAN's multilayer perceptrons (Goodfellow et al. 2014).
+
+With the defaults below and `hidden_activation="maxout"` for D, these are the
+networks of PacGAN's 2-D mixture experiments (Lin et al. 2018): G is
+2 → 400×4 (batch norm, ReLU) → 2 and D is 3 × maxout(200 units, 5 pieces) → 1,
+weights N(0, 0.02²). D packs `num_packed` examples into one input (PacGAN).
+"""
+
+from typing import Sequence
+
+import flax.linen as nn
+import gin
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ganjax.models import layers
+
+
+class Maxout(nn.Module):
+  """A maxout unit layer (Goodfellow et al. 2013): max over `pieces` linears."""
+  features: int
+  pieces: int
+  kernel_init: layers.Initializer = nn.initializers.normal(0.02)
+
+  @nn.compact
+  def __call__(self, x: jax.Array) -> jax.Array:
+    h = nn.Dense(self.features * self.pieces, kernel_init=self.kernel_init)(x)
+    return jnp.max(h.reshape(*h.shape[:-1], self.features, self.pieces), -1)
+
+
+class _HiddenLayers(nn.Module):
+  """Dense layers, each optionally batch-normalized, then an activation."""
+  widths: Sequence[int]
+  hidden_activation: str
+  maxout_pieces: int
+  batch_norm: bool
+  bn_momentum: float
+
+  @nn.compact
+  def __call__(self, h: jax.Array, train: bool) -> jax.Array:
+    init = nn.initializers.normal(0.02)
+    for width in self.widths:
+      if self.hidden_activation == "maxout":
+        h = Maxout(width, self.maxout_pieces, kernel_init=init)(h)
+        if self.batch_norm:
+          h = nn.BatchNorm(use_running_average=not train,
+                           momentum=self.bn_momentum)(h)
+        continue
+      # A bias before batch norm would be cancelled by its offset.
+      h = nn.Dense(width, use_bias=not self.batch_norm, kernel_init=init)(h)
+      if self.batch_norm:
+        h = nn.BatchNorm(use_running_average=not train,
+                         momentum=self.bn_momentum)(h)
+      h = layers.activation(self.hidden_activation)(h)
+    return h
+
+
+@gin.configurable(module="models.mlp")
+class Generator(nn.Module):
+  """z → hidden layers → an example of `output_shape` (linear output).
+
+  Attributes:
+    output_shape: shape of one example; set from the data set.
+    hidden_dims: widths of the hidden layers.
+    hidden_activation: relu, leaky_relu, tanh or maxout.
+    maxout_pieces: pieces per maxout unit.
+    batch_norm: batch-normalize every hidden layer (before the activation).
+    bn_momentum: decay of the batch-norm moving averages.
+    output_activation: None for real-valued data, "tanh" for data in [-1, 1].
+  """
+  output_shape: Sequence[int]
+  hidden_dims: Sequence[int] = (400, 400, 400, 400)
+  hidden_activation: str = "relu"
+  maxout_pieces: int = 5
+  batch_norm: bool = True
+  bn_momentum: float = 0.99
+  output_activation: str | None = None
+
+  @nn.compact
+  def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
+    h = _HiddenLayers(self.hidden_dims, self.hidden_activation,
+                      self.maxout_pieces, self.batch_norm,
+                      self.bn_momentum)(z, train)
+    out = nn.Dense(int(np.prod(self.output_shape)),
+                   kernel_init=nn.initializers.normal(0.02))(h)
+    if self.output_activation == "tanh":
+      out = jnp.tanh(out)
+    elif self.output_activation is not None:
+      raise ValueError(f"Unknown output_activation {self.output_activation!r};"
+                       " use None or 'tanh'.")
+    return out.reshape(z.shape[0], *self.output_shape)
+
+
+@gin.configurable(module="models.mlp")
+class Discriminator(nn.Module):
+  """An example (flattened) → hidden layers → one logit per packed input.
+
+  Attributes:
+    hidden_dims: widths of the hidden layers.
+    hidden_activation: relu, leaky_relu, tanh or maxout.
+    maxout_pieces: pieces per maxout unit.
+    batch_norm: batch-normalize every hidden layer.
+    bn_momentum: decay of the batch-norm moving averages.
+    num_packed: PacGAN's m; D sees m examples at once and returns N/m logits.
+  """
+  hidden_dims: Sequence[int] = (200, 200, 200)
+  hidden_activation: str = "maxout"
+  maxout_pieces: int = 5
+  batch_norm: bool = False
+  bn_momentum: float = 0.99
+  num_packed: int = 1
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    h = layers.pack(x.reshape(x.shape[0], -1), self.num_packed)
+    h = _HiddenLayers(self.hidden_dims, self.hidden_activation,
+                      self.maxout_pieces, self.batch_norm,
+                      self.bn_momentum)(h, train)
+    return nn.Dense(1, kernel_init=nn.initializers.normal(0.02))(h)

@@ -1,0 +1,25 @@
+"""Imports every gin-registered component, so that configs can name them.
+
+Families and their gin namespaces: `losses.*`, `penalties.*`,
+`models.<architecture>.{Generator,Discriminator}`, `datasets.*`, and optax's
+optimizers as `optax.*` (bind G's and D's in the `generator/` and
+`discriminator/` scopes). The run's settings are `GAN.*`, `experiment.*` and
+`train.*`.
+"""
+
+import gin
+import optax
+
+# pylint: disable=unused-import
+from ganjax import experiment
+from ganjax import losses
+from ganjax import penalties
+from ganjax import train
+from ganjax.data import digits
+from ganjax.data import mixtures
+from ganjax.models import dcgan
+from ganjax.models import mlp
+# pylint: enable=unused-import
+
+for _optimizer in (optax.adam, optax.adamw, optax.sgd, optax.rmsprop):
+  gin.external_configurable(_optimizer, module="optax")

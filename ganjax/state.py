@@ -1,0 +1,55 @@
+"""The train state: everything that changes during training, as one pytree."""
+
+from typing import Any
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+
+from ganjax import gan as gan_lib
+
+
+class GANState(flax.struct.PyTreeNode):
+  """Parameters, collections, optimizer states and EMA of a GAN.
+
+  Attributes:
+    step: number of G updates done (D has done `disc_iters` times as many).
+    g_params, d_params: the networks' parameters.
+    g_collections, d_collections: their other variables (batch statistics…).
+    g_opt_state, d_opt_state: the optax states.
+    ema_params: exponential moving average of g_params, or None.
+  """
+  step: jax.Array
+  g_params: Any
+  d_params: Any
+  g_collections: gan_lib.Collections
+  d_collections: gan_lib.Collections
+  g_opt_state: Any
+  d_opt_state: Any
+  ema_params: Any
+
+
+def _split(variables: dict[str, Any]) -> tuple[Any, gan_lib.Collections]:
+  collections = {k: v for k, v in variables.items() if k != "params"}
+  return variables["params"], collections
+
+
+def create_state(gan: gan_lib.GAN, rng: jax.Array,
+                 example_shape: tuple[int, ...], batch_size: int) -> GANState:
+  """Initializes the networks and optimizers for batches of `batch_size`."""
+  g_rng, d_rng = jax.random.split(rng)
+  z = jnp.zeros((batch_size, gan.z_dim))
+  g_params, g_collections = _split(
+      gan.generator.init(g_rng, z, train=False))
+  x = jnp.zeros((batch_size, *example_shape))
+  d_params, d_collections = _split(
+      gan.discriminator.init(d_rng, x, train=False))
+  return GANState(
+      step=jnp.zeros([], jnp.int32),
+      g_params=g_params, d_params=d_params,
+      g_collections=g_collections, d_collections=d_collections,
+      g_opt_state=gan.g_optimizer.init(g_params),
+      d_opt_state=gan.d_optimizer.init(d_params),
+      # A copy: the state is donated to the step, and no buffer may appear twice.
+      ema_params=(None if gan.ema_decay is None else
+                  jax.tree.map(jnp.copy, g_params)))
