@@ -2,7 +2,7 @@
 
 Families and their gin namespaces: `losses.*`, `penalties.*`,
 `models.<architecture>.{Generator,Discriminator}`, `datasets.*`, and optax's
-optimizers as `optax.*` (bind G's and D's in the `generator/` and
+optimizers and learning-rate schedules as `optax.*` (bind G's and D's in the `generator/` and
 `discriminator/` scopes). The run's settings are `GAN.*`, `experiment.*` and
 `train.*`.
 """
@@ -21,5 +21,7 @@ from ganjax.models import dcgan
 from ganjax.models import mlp
 # pylint: enable=unused-import
 
-for _optimizer in (optax.adam, optax.adamw, optax.sgd, optax.rmsprop):
-  gin.external_configurable(_optimizer, module="optax")
+for _fn in (optax.adam, optax.adamw, optax.sgd, optax.rmsprop,
+            optax.cosine_decay_schedule, optax.linear_schedule,
+            optax.constant_schedule):
+  gin.external_configurable(_fn, module="optax")
