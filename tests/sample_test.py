@@ -1,0 +1,177 @@
+"""The sampling contract, end to end: `ganjax.main` then `ganjax.sample`.
+
+Each subprocess imports TensorFlow (through clu), so the runs are few and are
+started concurrently.
+"""
+
+import os
+import subprocess
+import sys
+
+import jax
+import numpy as np
+import pytest
+
+from ganjax import checkpoint
+from ganjax import config
+from ganjax import experiment as experiment_lib
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_NUM_SAMPLES = 5
+
+_DIGITS = [
+    "--gin_file=base.gin", "--gin_file=datasets/digits.gin",
+    "--gin_file=models/dcgan.gin",
+    "--gin_bindings=datasets.digits.size = 28",
+    "--gin_bindings=models.dcgan.Generator.width = 4",
+    "--gin_bindings=models.dcgan.Discriminator.width = 4",
+    "--gin_bindings=GAN.z_dim = 8",
+    "--gin_bindings=experiment.batch_size = 8",
+    # A large step and an EMA that averages from the start, so that EMA and
+    # G samples differ.
+    "--gin_bindings=generator/optax.adam.learning_rate = 0.05",
+    "--gin_bindings=GAN.ema_decay = 0.5",
+    "--gin_bindings=GAN.ema_start_step = 0",
+    "--gin_bindings=train.num_steps = 2",
+    "--gin_bindings=train.num_sample_images = 4",
+]
+_RING = [
+    "--gin_file=base.gin", "--gin_file=datasets/ring.gin",
+    "--gin_file=models/mlp_pacgan.gin",
+    "--gin_bindings=datasets.ring.num_examples = 1000",
+    "--gin_bindings=models.mlp.Generator.hidden_dims = (16, 16)",
+    "--gin_bindings=models.mlp.Discriminator.hidden_dims = (16,)",
+    "--gin_bindings=models.mlp.Discriminator.num_packed = 2",
+    "--gin_bindings=experiment.batch_size = 16",
+    # As in the PacGAN configs: no EMA is kept.
+    "--gin_bindings=GAN.ema_decay = None",
+    "--gin_bindings=train.num_steps = 2",
+]
+
+
+def _env():
+  env = dict(os.environ)
+  env["JAX_PLATFORMS"] = "cpu"
+  env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+  return env
+
+
+def _start(module, args):
+  return subprocess.Popen(
+      [sys.executable, "-m", module, *args], cwd=_REPO, env=_env(),
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _finish(process):
+  stdout, stderr = process.communicate(timeout=600)
+  return process.returncode, stdout + stderr
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+  """Trains both tiny runs, samples from them; returns their paths and logs."""
+  root = tmp_path_factory.mktemp("runs")
+  digits, ring = str(root / "digits"), str(root / "ring")
+  empty = root / "empty"
+  empty.mkdir()
+  trainings = [_start("ganjax.main", [f"--workdir={digits}", *_DIGITS]),
+               _start("ganjax.main", [f"--workdir={ring}", *_RING])]
+  # Meanwhile: a workdir without config.gin.
+  no_config = _start("ganjax.sample", [
+      f"--workdir={empty}", "--num_samples=2", f"--out={root / 'x.npz'}"])
+  for process in trainings:
+    rc, log = _finish(process)
+    assert rc == 0, log[-5000:]
+
+  outputs = {
+      "digits": str(root / "digits.npz"),
+      "digits_no_ema": str(root / "digits_no_ema.npz"),
+      "ring": str(root / "ring.npz"),
+  }
+  samplings = {
+      "digits": _start("ganjax.sample", [
+          f"--workdir={digits}", f"--num_samples={_NUM_SAMPLES}",
+          f"--out={outputs['digits']}"]),
+      "digits_no_ema": _start("ganjax.sample", [
+          f"--workdir={digits}", f"--num_samples={_NUM_SAMPLES}",
+          f"--out={outputs['digits_no_ema']}", "--use_ema=false"]),
+      "ring": _start("ganjax.sample", [
+          f"--workdir={ring}", f"--num_samples={_NUM_SAMPLES}",
+          f"--out={outputs['ring']}"]),
+  }
+  logs = {name: _finish(p) for name, p in samplings.items()}
+  logs["no_config"] = _finish(no_config)
+  return {"digits": digits, "ring": ring, "empty": str(empty),
+          "outputs": outputs, "logs": logs}
+
+
+def _load(runs, name):
+  rc, log = runs["logs"][name]
+  assert rc == 0, log[-5000:]
+  with np.load(runs["outputs"][name]) as data:
+    assert list(data.keys()) == ["samples"]
+    return data["samples"]
+
+
+def _expected(workdir, num, use_ema):
+  """Samples recomputed in-process from the checkpoint, with flax directly.
+
+  Latents as documented by `samples.draw`: from key(seed) folded with the
+  batch start, 256 per batch; seed 0 is the sampler's default.
+  """
+  config.parse([os.path.join(workdir, "config.gin")], [])
+  exp = experiment_lib.make_experiment()
+  manager = checkpoint.manager(workdir)
+  state = checkpoint.restore_latest(manager, jax.eval_shape(exp.init_state))
+  manager.close()
+  z = exp.gan.sample_z(jax.random.fold_in(jax.random.key(0), 0), 256)
+  params = state.ema_params if use_ema else state.g_params
+  out = jax.jit(lambda p, z: exp.gan.generator.apply(
+      {"params": p, **state.g_collections}, z, train=False))(params, z)
+  return exp, np.asarray(out)[:num]
+
+
+def test_image_samples(runs, clean_gin):
+  got = _load(runs, "digits")
+  assert got.shape == (_NUM_SAMPLES, 28, 28, 1)
+  assert got.dtype == np.uint8
+  # By default the run's EMA generates them; [-1, 1] maps to [0, 255].
+  exp, images = _expected(runs["digits"], _NUM_SAMPLES, use_ema=True)
+  assert exp.data.spec.is_image
+  want = np.clip(np.round((images.astype(np.float64) + 1.0) * 127.5), 0, 255)
+  np.testing.assert_allclose(got, want, atol=1)
+
+
+def test_image_samples_without_ema(runs, clean_gin):
+  got = _load(runs, "digits_no_ema")
+  assert got.shape == (_NUM_SAMPLES, 28, 28, 1)
+  assert got.dtype == np.uint8
+  _, images = _expected(runs["digits"], _NUM_SAMPLES, use_ema=False)
+  want = np.clip(np.round((images.astype(np.float64) + 1.0) * 127.5), 0, 255)
+  np.testing.assert_allclose(got, want, atol=1)
+  # G's own weights are not its EMA.
+  assert np.abs(got.astype(int) - _load(runs, "digits").astype(int)).max() > 1
+
+
+def test_vector_samples(runs, clean_gin):
+  got = _load(runs, "ring")
+  assert got.shape == (_NUM_SAMPLES, 2)
+  assert got.dtype == np.float32
+  exp, want = _expected(runs["ring"], _NUM_SAMPLES, use_ema=False)
+  assert not exp.data.spec.is_image and exp.gan.ema_decay is None
+  np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_training_outputs(runs):
+  for name in ("digits", "ring"):
+    workdir = runs[name]
+    for artifact in ("config.gin", "operative_config.gin",
+                     "samples/step_00000002.png", "checkpoints/2"):
+      assert os.path.exists(os.path.join(workdir, artifact)), artifact
+
+
+def test_workdir_without_config_fails_clearly(runs):
+  rc, log = runs["logs"]["no_config"]
+  assert rc != 0
+  assert "config.gin" in log
+  assert "not a ganjax run directory" in log

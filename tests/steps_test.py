@@ -1,0 +1,275 @@
+"""Tests of ganjax.steps: D/G updates, disc_iters, EMA, tracing, determinism."""
+
+import functools
+
+import chex
+import gin
+import jax
+import numpy as np
+import optax
+import pytest
+
+from ganjax import gan as gan_lib
+from ganjax import losses
+from ganjax import penalties
+from ganjax import state as state_lib
+from ganjax import steps
+from ganjax.data import dataset
+from ganjax.models import mlp
+
+_BATCH = 8
+_Z_DIM = 4
+
+
+def _make_gan(disc_iters=1, ema_decay=0.9, ema_start_step=2):
+  return gan_lib.GAN(
+      generator=mlp.Generator(output_shape=(2,), hidden_dims=(16, 16)),
+      discriminator=mlp.Discriminator(hidden_dims=(16, 16), maxout_pieces=2),
+      loss=losses.non_saturating, penalty=penalties.r1, penalty_weight=0.1,
+      g_optimizer=optax.adam(1e-2), d_optimizer=optax.adam(1e-2),
+      z_dim=_Z_DIM, prior="normal", disc_iters=disc_iters,
+      ema_decay=ema_decay, ema_start_step=ema_start_step)
+
+
+# Built once: GAN is static under jit, so each distinct GAN compiles anew.
+_GAN = _make_gan()
+_GAN_K3 = _make_gan(disc_iters=3)
+
+
+@functools.lru_cache(maxsize=None)
+def _jitted(gan):
+  return jax.jit(functools.partial(steps.train_step, gan))
+
+
+@functools.lru_cache(maxsize=None)
+def _initial_state(gan):
+  return jax.jit(lambda: state_lib.create_state(
+      gan, jax.random.key(0), (2,), _BATCH))()
+
+
+def _batch(index, gan=_GAN):
+  rng = np.random.default_rng(index)
+  x = rng.normal(size=(gan.disc_iters * _BATCH, 2)).astype(np.float32)
+  return {"x": x}
+
+
+def _run(gan, num_steps, state=None, rng=None):
+  state = _initial_state(gan) if state is None else state
+  rng = jax.random.key(1) if rng is None else rng
+  states = [state]
+  for i in range(num_steps):
+    state, _ = _jitted(gan)(state, _batch(i, gan), rng)
+    states.append(state)
+  return states
+
+
+def _adam_count(opt_state):
+  return int(opt_state[0].count)
+
+
+def _assert_trees_equal(a, b):
+  jax.tree.map(np.testing.assert_array_equal, a, b)
+
+
+def _trees_differ_everywhere(a, b):
+  return all(not np.array_equal(x, y)
+             for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+def test_step_counter_and_optimizer_counts_with_disc_iters():
+  states = _run(_GAN_K3, 4)
+  for g_steps, state in enumerate(states):
+    assert int(state.step) == g_steps
+    assert _adam_count(state.g_opt_state) == g_steps
+    assert _adam_count(state.d_opt_state) == 3 * g_steps
+
+
+def test_disc_iters_1_counts():
+  state = _run(_GAN, 3)[-1]
+  assert int(state.step) == 3
+  assert _adam_count(state.g_opt_state) == 3
+  assert _adam_count(state.d_opt_state) == 3
+
+
+def test_train_step_is_d_steps_on_slices_then_g_step():
+  # The documented recipe, spelled out: fold the step into the base key,
+  # split it for D and G, D update i on slice i with fold_in(d_rng, i), then
+  # the G update on the last slice.
+  gan = _GAN_K3
+  state = _run(gan, 1)[-1]
+  rng = jax.random.key(1)
+  batch = _batch(7, gan)
+  got, _ = _jitted(gan)(state, batch, rng)
+
+  @jax.jit
+  def by_hand(state, x):
+    d_rng, g_rng = jax.random.split(jax.random.fold_in(rng, state.step))
+    slices = x.reshape(3, _BATCH, 2)
+    for i in range(3):
+      state, _ = steps.d_step(gan, state, slices[i],
+                              jax.random.fold_in(d_rng, i))
+    state, _ = steps.g_step(gan, state, slices[2], g_rng)
+    return state
+
+  want = by_hand(state, batch["x"])
+  jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=1e-6,
+                                 atol=1e-7), got, want)
+
+
+def test_indivisible_batch_raises():
+  state = _initial_state(_GAN_K3)
+  with pytest.raises(ValueError, match="disc_iters=3"):
+    steps.train_step(_GAN_K3, state, {"x": np.zeros((10, 2), np.float32)},
+                     jax.random.key(0))
+
+
+def test_d_step_updates_only_d_and_g_step_only_g():
+  state = _run(_GAN, 1)[-1]
+  x = _batch(3)["x"]
+  d_step = jax.jit(functools.partial(steps.d_step, _GAN))
+  g_step = jax.jit(functools.partial(steps.g_step, _GAN))
+
+  after_d, d_metrics = d_step(state, x, jax.random.key(2))
+  assert _trees_differ_everywhere(after_d.d_params, state.d_params)
+  _assert_trees_equal(after_d.g_params, state.g_params)
+  _assert_trees_equal(after_d.g_opt_state, state.g_opt_state)
+  _assert_trees_equal(after_d.ema_params, state.ema_params)
+  assert int(after_d.step) == int(state.step)
+  assert _adam_count(after_d.d_opt_state) == _adam_count(state.d_opt_state) + 1
+  # The D loss is the sum of its parts and the penalty is reported apart.
+  np.testing.assert_allclose(d_metrics["d_loss"], d_metrics["d_loss_real"] +
+                             d_metrics["d_loss_fake"], rtol=1e-6)
+  assert float(d_metrics["penalty"]) > 0.0
+
+  after_g, g_metrics = g_step(state, x, jax.random.key(3))
+  assert _trees_differ_everywhere(after_g.g_params, state.g_params)
+  _assert_trees_equal(after_g.d_params, state.d_params)
+  _assert_trees_equal(after_g.d_opt_state, state.d_opt_state)
+  assert int(after_g.step) == int(state.step) + 1
+  assert _adam_count(after_g.g_opt_state) == _adam_count(state.g_opt_state) + 1
+  assert np.isfinite(g_metrics["g_loss"])
+
+
+def test_train_step_is_traced_once():
+  traces = []
+
+  @chex.assert_max_traces(n=1)
+  def counted(state, batch, rng):
+    traces.append(None)
+    return steps.train_step(_GAN, state, batch, rng)
+
+  # Donated as in the training loop.
+  train_step = jax.jit(counted, donate_argnums=0)
+  state = jax.tree.map(np.copy, _initial_state(_GAN))
+  rng = jax.random.key(0)
+  for i in range(4):
+    state, metrics = train_step(state, _batch(i), rng)
+  assert len(traces) == 1
+  assert int(state.step) == 4
+  assert set(metrics) == {"d_loss", "d_loss_real", "d_loss_fake", "penalty",
+                          "d_real", "d_fake", "g_loss"}
+
+
+def test_ema_copies_then_averages():
+  decay, start = _GAN.ema_decay, _GAN.ema_start_step
+  states = _run(_GAN, 4)
+  # The initial EMA is G's initial weights.
+  _assert_trees_equal(states[0].ema_params, states[0].g_params)
+  for before, after in zip(states[:-1], states[1:]):
+    if int(before.step) < start:
+      # G updates 0 .. start - 1: the EMA copies G.
+      _assert_trees_equal(after.ema_params, after.g_params)
+    else:
+      want = jax.tree.map(
+          lambda old, new: decay * np.asarray(old, np.float64) +
+          (1 - decay) * np.asarray(new, np.float64),
+          before.ema_params, after.g_params)
+      jax.tree.map(functools.partial(np.testing.assert_allclose, rtol=1e-5,
+                                     atol=1e-7), after.ema_params, want)
+      assert _trees_differ_everywhere(after.ema_params, after.g_params)
+  assert int(states[-1].step) == start + 2  # Two averaged updates checked.
+
+
+def test_no_ema():
+  gan = _make_gan(ema_decay=None)
+  state = jax.eval_shape(lambda: state_lib.create_state(
+      gan, jax.random.key(0), (2,), _BATCH))
+  assert state.ema_params is None
+  assert steps.ema_update(gan, None, {"w": np.ones(2)}, 5) is None
+
+
+def test_determinism():
+  state = _run(_GAN, 2)[-1]
+  batch = _batch(11)
+  a, metrics_a = _jitted(_GAN)(state, batch, jax.random.key(5))
+  b, metrics_b = _jitted(_GAN)(state, batch, jax.random.key(5))
+  _assert_trees_equal(a, b)
+  _assert_trees_equal(metrics_a, metrics_b)
+  # Whole runs from the same initial state and key agree bit for bit.
+  _assert_trees_equal(_run(_GAN, 3)[-1], _run(_GAN, 3)[-1])
+  # Another key gives other latents, hence other parameters.
+  c, _ = _jitted(_GAN)(state, batch, jax.random.key(6))
+  assert _trees_differ_everywhere(a.g_params, c.g_params)
+
+
+def test_make_gan_from_gin(clean_gin):
+  gin.parse_config([
+      "GAN.generator = @models.mlp.Generator",
+      "GAN.discriminator = @models.mlp.Discriminator",
+      "GAN.g_optimizer = @generator/optax.adam()",
+      "GAN.d_optimizer = @discriminator/optax.adam()",
+      "generator/optax.adam.learning_rate = 1e-3",
+      "discriminator/optax.adam.learning_rate = 1e-3",
+      "models.mlp.Generator.hidden_dims = (8, 8)",
+      "models.mlp.Discriminator.hidden_dims = (16,)",
+      "models.mlp.Discriminator.num_packed = 2",
+      "GAN.loss = @losses.hinge",
+      "GAN.penalty = @penalties.wgan_gp",
+      "GAN.disc_iters = 2",
+      "GAN.z_dim = 3",
+  ])
+  gan = gan_lib.make_gan(dataset.DataSpec((2,), None, False))
+  assert gan.generator.output_shape == (2,)
+  assert tuple(gan.generator.hidden_dims) == (8, 8)
+  assert gan.discriminator.num_packed == 2
+  # gin hands over its wrappers of the registered functions: compare values.
+  d_real = np.array([[0.5], [-2.0]], np.float32)
+  d_fake = np.array([[1.5], [-0.2]], np.float32)
+  np.testing.assert_allclose(gan.loss(d_real, d_fake).d_loss,
+                             np.mean([0.5, 3.0]) + np.mean([2.5, 0.8]),
+                             rtol=1e-6)
+  assert gan.penalty.__name__ == "wgan_gp"
+  assert gan.disc_iters == 2 and gan.z_dim == 3
+  state = jax.eval_shape(lambda: state_lib.create_state(
+      gan, jax.random.key(0), (2,), 4))
+  assert state.g_params["Dense_0"]["kernel"].shape == (8, 2)
+  # A full step's shapes: D sees packed pairs.
+  out_state, metrics = jax.eval_shape(
+      lambda s, x: steps.train_step(gan, s, {"x": x}, jax.random.key(0)),
+      state, jax.ShapeDtypeStruct((8, 2), np.float32))
+  assert out_state.step.shape == () and metrics["g_loss"].shape == ()
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(prior="cauchy"), "prior"),
+    (dict(disc_iters=0), "disc_iters"),
+    (dict(ema_decay=1.0), "ema_decay"),
+])
+def test_make_gan_validation(kwargs, match):
+  with pytest.raises(ValueError, match=match):
+    gan_lib.make_gan(dataset.DataSpec((2,), None, False),
+                     generator=mlp.Generator, discriminator=mlp.Discriminator,
+                     g_optimizer=optax.sgd(0.1), d_optimizer=optax.sgd(0.1),
+                     **kwargs)
+
+
+def test_sample_z_priors():
+  gan = _make_gan()
+  z = np.asarray(gan.sample_z(jax.random.key(0), 4000))
+  assert z.shape == (4000, _Z_DIM)
+  np.testing.assert_allclose(z.mean(), 0.0, atol=0.05)
+  np.testing.assert_allclose(z.std(), 1.0, atol=0.05)
+  uniform = gan_lib.GAN(**{**gan.__dict__, "prior": "uniform"})
+  u = np.asarray(uniform.sample_z(jax.random.key(0), 4000))
+  assert u.min() >= -1.0 and u.max() <= 1.0
+  np.testing.assert_allclose(u.std(), np.sqrt(1 / 3), atol=0.02)
