@@ -5,6 +5,7 @@ import functools
 import chex
 import gin
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
@@ -160,7 +161,7 @@ def test_train_step_is_traced_once():
 
   # Donated as in the training loop.
   train_step = jax.jit(counted, donate_argnums=0)
-  state = jax.tree.map(np.copy, _initial_state(_GAN))
+  state = jax.tree.map(jnp.copy, _initial_state(_GAN))
   rng = jax.random.key(0)
   for i in range(4):
     state, metrics = train_step(state, _batch(i), rng)

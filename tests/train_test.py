@@ -6,6 +6,7 @@ import os
 import gin
 import jax
 import numpy as np
+import orbax.checkpoint as ocp
 import pytest
 
 from ganjax import checkpoint
@@ -95,12 +96,31 @@ def test_checkpoint_holds_the_final_state(uninterrupted, clean_gin):
   jax.tree.map(np.testing.assert_array_equal, jax.device_get(restored), state)
 
 
+def _restore(workdir, step):
+  gin.clear_config()
+  try:
+    config.parse([os.path.join(workdir, "config.gin")], [])
+    exp = experiment_lib.make_experiment()
+    manager = checkpoint.manager(workdir)
+    template = jax.eval_shape(exp.init_state)
+    abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
+    restored = manager.restore(step, args=ocp.args.StandardRestore(abstract))
+    manager.close()
+    return jax.device_get(restored)
+  finally:
+    gin.clear_config()
+
+
 def test_resume_is_bit_identical(uninterrupted, tmp_path, monkeypatch):
-  _, want = uninterrupted
+  uninterrupted_dir, want = uninterrupted
   workdir = str(tmp_path)
   seen = []
   first = _train(workdir, 3, monkeypatch, seen)
   assert int(first.step) == 3 and seen == [0, 1, 2]
+  # The mid-run checkpoint of the uninterrupted run (saved asynchronously,
+  # then followed by steps that donate the state) holds that same state.
+  jax.tree.map(np.testing.assert_array_equal,
+               _restore(uninterrupted_dir, 3), first)
   seen.clear()
   resumed = _train(workdir, 6, monkeypatch, seen)
   # The second call resumed from step 3 rather than starting over.

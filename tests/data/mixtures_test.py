@@ -14,7 +14,8 @@ def _ring_means():
 
 
 def _grid_means():
-  return np.array([[x, y] for x in (-4, -2, 0, 2, 4) for y in (-4, -2, 0, 2, 4)],
+  coordinates = (-4, -2, 0, 2, 4)
+  return np.array([[x, y] for x in coordinates for y in coordinates],
                   dtype=float)
 
 

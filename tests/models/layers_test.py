@@ -1,4 +1,4 @@
-"""Tests of ganjax.models.layers: transposed convolution, packing, activations."""
+"""Tests of ganjax.models.layers: transposed convs, packing, activations."""
 
 import jax
 import jax.numpy as jnp
