@@ -8,12 +8,16 @@ import orbax.checkpoint as ocp
 from ganjax import state as state_lib
 
 
-def manager(workdir: str, max_to_keep: int = 3) -> ocp.CheckpointManager:
-  """A manager that keeps the last `max_to_keep` checkpoints."""
+def manager(workdir: str, max_to_keep: int = 3,
+            create: bool = True) -> ocp.CheckpointManager:
+  """A manager that keeps the last `max_to_keep` checkpoints.
+
+  Readers pass create=False so that looking does not make a folder.
+  """
   return ocp.CheckpointManager(
       os.path.join(os.path.abspath(workdir), "checkpoints"),
       options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep,
-                                           create=True))
+                                           create=create))
 
 
 def save(checkpoints: ocp.CheckpointManager,

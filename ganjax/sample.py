@@ -43,7 +43,8 @@ def load_run(workdir: str):
   config.parse([config_path], [])
   exp = experiment_lib.make_experiment()
   template = jax.eval_shape(exp.init_state)
-  state = checkpoint.restore_latest(checkpoint.manager(workdir), template)
+  state = checkpoint.restore_latest(checkpoint.manager(workdir, create=False),
+                                         template)
   if state is None:
     raise FileNotFoundError(f"No checkpoint in {workdir}/checkpoints; the run "
                             "has not saved one yet.")
