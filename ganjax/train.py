@@ -75,11 +75,13 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
     The final train state.
   """
   exp = experiment_lib.make_experiment()
-  state = exp.init_state()
   checkpoints = checkpoint.manager(workdir, max_checkpoints)
-  restored = checkpoint.restore_latest(checkpoints, state)
-  if restored is not None:
-    state = restored
+  # Resuming needs only the state's shapes: initialize only for a new run.
+  state = checkpoint.restore_latest(checkpoints,
+                                    jax.eval_shape(exp.init_state))
+  if state is None:
+    state = exp.init_state()
+  else:
     logging.info("Resumed from the checkpoint of step %d.", int(state.step))
   config.write_operative_config(workdir)
 

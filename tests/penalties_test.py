@@ -112,6 +112,15 @@ def _perturbed_params(module, seed):
   return jax.tree.unflatten(treedef, leaves)
 
 
+def _assert_l2_is_mean_half_squared_norm(d_params, kernels):
+  """penalties.l2 equals the mean over `kernels` of ½‖W‖², by hand."""
+  want = np.mean([0.5 * np.sum(np.asarray(k, np.float64)**2)
+                  for k in kernels])
+  got = penalties.l2(discriminator=None, d_params=d_params, real=None,
+                     fake=None, rng=None)
+  np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
 def test_l2_on_maxout_discriminator():
   d_params = _perturbed_params(
       mlp.Discriminator(hidden_dims=(8, 16), maxout_pieces=3), 0)
@@ -120,11 +129,7 @@ def test_l2_on_maxout_discriminator():
              hidden["Maxout_1"]["Dense_0"]["kernel"],
              d_params["Dense_0"]["kernel"]]
   assert [k.shape for k in kernels] == [(2, 24), (8, 48), (16, 1)]
-  want = np.mean([0.5 * np.sum(np.asarray(k, np.float64)**2)
-                  for k in kernels])
-  got = penalties.l2(discriminator=None, d_params=d_params, real=None,
-                     fake=None, rng=None)
-  np.testing.assert_allclose(got, want, rtol=1e-5)
+  _assert_l2_is_mean_half_squared_norm(d_params, kernels)
 
 
 def test_l2_excludes_batch_norm_parameters():
@@ -134,11 +139,7 @@ def test_l2_excludes_batch_norm_parameters():
   hidden = d_params["_HiddenLayers_0"]
   kernels = [hidden["Dense_0"]["kernel"], hidden["Dense_1"]["kernel"],
              d_params["Dense_0"]["kernel"]]
-  want = np.mean([0.5 * np.sum(np.asarray(k, np.float64)**2)
-                  for k in kernels])
-  got = penalties.l2(discriminator=None, d_params=d_params, real=None,
-                     fake=None, rng=None)
-  np.testing.assert_allclose(got, want, rtol=1e-5)
+  _assert_l2_is_mean_half_squared_norm(d_params, kernels)
 
 
 def test_l2_without_kernels_raises():
