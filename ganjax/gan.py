@@ -25,6 +25,7 @@ from ganjax.data import dataset
 Collections = dict[str, Any]
 
 _PRIORS = ("normal", "uniform")
+_LABEL_DISTRIBUTIONS = ("uniform", "data")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,29 +43,88 @@ class GAN:
   disc_iters: int
   ema_decay: float | None
   ema_start_step: int
+  num_classes: int = 0
+  label_distribution: str = "uniform"
+  aux_classifier_weight: float = 0.0
+  g_orthogonal_weight: float = 0.0
 
-  def sample_z(self, rng: jax.Array, num: int) -> jax.Array:
-    """Latents from the prior: N(0, I) or U[-1, 1]."""
+  @property
+  def conditional(self) -> bool:
+    return self.num_classes > 0
+
+  def sample_z(self, rng: jax.Array, num: int,
+               truncation: float | None = None) -> jax.Array:
+    """Latents from the prior: N(0, I) or U[-1, 1].
+
+    With `truncation` (the truncation trick of BigGAN, for sampling only)
+    normal latents are drawn from N(0, I) truncated to [-t, t] per coordinate.
+    """
     shape = (num, self.z_dim)
+    if truncation is not None:
+      if self.prior != "normal":
+        raise ValueError("The truncation trick needs GAN.prior = 'normal'.")
+      return jax.random.truncated_normal(rng, -truncation, truncation, shape)
     if self.prior == "normal":
       return jax.random.normal(rng, shape)
     return jax.random.uniform(rng, shape, minval=-1.0, maxval=1.0)
 
+  def sample_labels(self, rng: jax.Array, num: int,
+                    real_labels: jax.Array | None = None) -> jax.Array | None:
+    """Labels of generated examples: uniform, or the real batch's labels.
+
+    Returns None for an unconditional GAN. With `label_distribution="data"`
+    (Compare GAN's `fit_label_distribution`) the fakes take the labels of the
+    real batch, so they follow the data's class frequencies.
+    """
+    if not self.conditional:
+      return None
+    if self.label_distribution == "data" and real_labels is not None:
+      return real_labels
+    return jax.random.randint(rng, (num,), 0, self.num_classes)
+
+  def one_hot(self, labels: jax.Array | None) -> jax.Array | None:
+    """The models' label input: one-hot rows, or None when unconditional."""
+    if labels is None:
+      return None
+    return jax.nn.one_hot(labels, self.num_classes)
+
 
 def apply_model(model: nn.Module, params: Any, collections: Collections,
-                *inputs: jax.Array, train: bool) -> tuple[jax.Array,
-                                                         Collections]:
-  """Runs a model; in training mode returns its updated collections too.
+                x: jax.Array, y: jax.Array | None = None, *, train: bool,
+                sown: dict[str, Any] | None = None) -> tuple[jax.Array,
+                                                            Collections]:
+  """Runs a model on x (z or images) and, if conditional, one-hot labels y.
 
   Collections are the model's non-parameter variables (batch-norm statistics,
-  later spectral-norm vectors). In inference mode they are returned as given.
+  spectral-norm vectors); in training mode they are returned updated, in
+  inference mode as given. If `sown` is a dict, the values the model sowed
+  into "intermediates" (e.g. D's class logits) are put into it.
   """
   variables = {"params": params, **collections}
-  if not train or not collections:
+  inputs = (x,) if y is None else (x, y)
+  mutable = list(collections) if train else []
+  if sown is not None:
+    mutable.append("intermediates")
+  if not mutable:
     return model.apply(variables, *inputs, train=train), collections
-  out, updated = model.apply(variables, *inputs, train=True,
-                             mutable=list(collections))
+  out, updated = model.apply(variables, *inputs, train=train, mutable=mutable)
+  if sown is not None:
+    sown.update(updated.pop("intermediates", {}))
   return out, {**collections, **updated}
+
+
+def _build(model_class: type[nn.Module], num_classes: int,
+           **fields) -> nn.Module:
+  """Instantiates a model, conditional when `num_classes` > 0."""
+  if not num_classes:
+    return model_class(**fields)
+  try:
+    return model_class(num_classes=num_classes, **fields)
+  except TypeError as e:
+    raise ValueError(
+        f"{model_class.__name__} has no class-conditional version (no "
+        f"num_classes field); pick a conditional architecture or set "
+        f"GAN.conditional = False.") from e
 
 
 @gin.configurable("GAN", denylist=["data_spec"])
@@ -80,7 +140,11 @@ def make_gan(data_spec: dataset.DataSpec,
              prior: str = "normal",
              disc_iters: int = 1,
              ema_decay: float | None = 0.9999,
-             ema_start_step: int = 40_000) -> GAN:
+             ema_start_step: int = 40_000,
+             conditional: bool = False,
+             label_distribution: str = "uniform",
+             aux_classifier_weight: float = 0.0,
+             g_orthogonal_weight: float = 0.0) -> GAN:
   """Builds the GAN for data described by `data_spec`.
 
   Args:
@@ -98,6 +162,14 @@ def make_gan(data_spec: dataset.DataSpec,
     ema_decay: decay of the EMA of G's weights, or None to keep no EMA.
     ema_start_step: G step from which the EMA averages; before it the EMA
       copies G's weights (Compare GAN: 0.9999 from step 40k).
+    conditional: feed class labels to G and D (the data must be labeled).
+    label_distribution: labels of fakes in training, "uniform" or "data"
+      (the real batch's labels; Compare GAN's fit_label_distribution).
+    aux_classifier_weight: weight of the AC-GAN losses (Odena et al. 2017):
+      D's class head (sown as "class_logits") is trained on real and fake
+      labels and G on fake labels. Needs a D with an auxiliary classifier.
+    g_orthogonal_weight: β of BigGAN's orthogonal regularization of G's
+      kernels, β‖WᵀW ⊙ (1 − I)‖² (Brock et al. 2019: 1e-4).
 
   Returns:
     The GAN.
@@ -109,9 +181,24 @@ def make_gan(data_spec: dataset.DataSpec,
   if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
     raise ValueError(f"GAN.ema_decay must be in [0, 1) or None, got "
                      f"{ema_decay}.")
-  return GAN(generator=generator(output_shape=tuple(data_spec.shape)),
-             discriminator=discriminator(),
+  if label_distribution not in _LABEL_DISTRIBUTIONS:
+    raise ValueError(f"GAN.label_distribution must be one of "
+                     f"{_LABEL_DISTRIBUTIONS}, got {label_distribution!r}.")
+  num_classes = 0
+  if conditional:
+    if not data_spec.num_classes:
+      raise ValueError("GAN.conditional = True needs a labeled data set; "
+                       "this one has no labels.")
+    num_classes = data_spec.num_classes
+  elif aux_classifier_weight:
+    raise ValueError("GAN.aux_classifier_weight needs GAN.conditional = True.")
+  return GAN(generator=_build(generator, num_classes,
+                              output_shape=tuple(data_spec.shape)),
+             discriminator=_build(discriminator, num_classes),
              loss=loss, penalty=penalty, penalty_weight=penalty_weight,
              g_optimizer=g_optimizer, d_optimizer=d_optimizer, z_dim=z_dim,
              prior=prior, disc_iters=disc_iters, ema_decay=ema_decay,
-             ema_start_step=ema_start_step)
+             ema_start_step=ema_start_step, num_classes=num_classes,
+             label_distribution=label_distribution,
+             aux_classifier_weight=aux_classifier_weight,
+             g_orthogonal_weight=g_orthogonal_weight)

@@ -82,13 +82,34 @@ def l2(*, discriminator, d_params, real, fake, rng) -> jax.Array:
   not named `kernel`) are excluded.
   """
   del discriminator, real, fake, rng
-  leaves = jax.tree_util.tree_leaves_with_path(d_params)
+  return jnp.mean(jnp.stack([0.5 * jnp.sum(jnp.square(k))
+                             for k in _kernels(d_params, "penalties.l2")]))
+
+
+def _kernels(params, name: str) -> list[jax.Array]:
+  """The leaves named `kernel` (weights of dense and conv layers)."""
+  leaves = jax.tree_util.tree_leaves_with_path(params)
   kernels = [leaf for path, leaf in leaves
              if getattr(path[-1], "key", None) == "kernel"]
   if not kernels:
-    raise ValueError("penalties.l2: the discriminator has no `kernel` "
-                     "parameters to penalize.")
-  return jnp.mean(jnp.stack([0.5 * jnp.sum(jnp.square(k)) for k in kernels]))
+    raise ValueError(f"{name}: the network has no `kernel` parameters.")
+  return kernels
+
+
+def orthogonal(params) -> jax.Array:
+  """BigGAN's orthogonal regularization: Σ ‖WᵀW ⊙ (1 − I)‖²_F over kernels.
+
+  Each kernel is a matrix [fan_in, out]; only the off-diagonal Gram entries
+  are penalized, so filters are pushed apart without fixing their norms
+  (Brock et al. 2019, Sec. 3.1). A weight regularizer of G, applied by the G
+  step with weight `GAN.g_orthogonal_weight` — not a D penalty.
+  """
+  total = 0.0
+  for kernel in _kernels(params, "orthogonal regularization"):
+    w = kernel.reshape(-1, kernel.shape[-1])
+    gram = w.T @ w
+    total += jnp.sum(jnp.square(gram * (1.0 - jnp.eye(gram.shape[0]))))
+  return total
 
 
 @gin.register

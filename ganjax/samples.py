@@ -8,22 +8,48 @@ import numpy as np
 from PIL import Image
 
 from ganjax import gan as gan_lib
+from ganjax import normalizers
 from ganjax import state as state_lib
 
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
 
 
-def generate(gan: gan_lib.GAN, state: state_lib.GANState, z: jax.Array,
-             use_ema: bool) -> jax.Array:
-  """G(z) in inference mode, with the EMA weights if `use_ema`."""
+def _g_params(state: state_lib.GANState, use_ema: bool):
   if use_ema and state.ema_params is None:
     raise ValueError("This run keeps no EMA of G (GAN.ema_decay = None); "
                      "sample with use_ema=False.")
-  params = state.ema_params if use_ema else state.g_params
-  out, _ = gan_lib.apply_model(gan.generator, params, state.g_collections, z,
+  return state.ema_params if use_ema else state.g_params
+
+
+def generate(gan: gan_lib.GAN, state: state_lib.GANState, z: jax.Array,
+             use_ema: bool, labels: jax.Array | None = None) -> jax.Array:
+  """G(z, labels) in inference mode, with the EMA weights if `use_ema`."""
+  out, _ = gan_lib.apply_model(gan.generator, _g_params(state, use_ema),
+                               state.g_collections, z, gan.one_hot(labels),
                                train=False)
   return out
+
+
+def with_standing_statistics(gan: gan_lib.GAN, state: state_lib.GANState,
+                             rng: jax.Array, num_samples: int, use_ema: bool,
+                             batch_size: int = 256) -> state_lib.GANState:
+  """The state with G's batch-norm statistics recomputed for its weights.
+
+  Compare GAN's "standing statistics" (BigGAN's default at evaluation): G runs
+  in training mode on `num_samples` latents (Compare GAN: 204,800) and the
+  mean batch statistics replace the moving averages.
+  """
+  def inputs():
+    for start in range(0, num_samples, batch_size):
+      key = jax.random.fold_in(rng, start)
+      z = gan.sample_z(key, batch_size)
+      labels = gan.sample_labels(jax.random.fold_in(key, 1), batch_size)
+      yield (z,) if labels is None else (z, gan.one_hot(labels))
+
+  collections = normalizers.standing_statistics(
+      gan.generator, _g_params(state, use_ema), state.g_collections, inputs())
+  return state.replace(g_collections=collections)
 
 
 def to_uint8(images: np.ndarray) -> np.ndarray:
@@ -73,10 +99,40 @@ generate_jit = jax.jit(generate, static_argnums=(0, 3))
 
 
 def draw(gan: gan_lib.GAN, state: state_lib.GANState, rng: jax.Array,
-         num: int, use_ema: bool, batch_size: int = 256) -> np.ndarray:
-  """`num` samples as a numpy array, generated in batches."""
+         num: int, use_ema: bool, labels: np.ndarray | None = None,
+         truncation: float | None = None,
+         batch_size: int = 256) -> np.ndarray:
+  """`num` samples as a numpy array, generated in batches.
+
+  Args:
+    gan: the GAN.
+    state: its train state.
+    rng: key of the latents.
+    num: how many samples.
+    use_ema: with G's EMA weights.
+    labels: [num] class of each sample of a conditional GAN; by default the
+      classes in turn (0, 1, …, K-1, 0, …).
+    truncation: the truncation trick's threshold, or None.
+    batch_size: samples per G call.
+
+  Returns:
+    [num, ...] samples.
+  """
+  if gan.conditional and labels is None:
+    labels = np.arange(num) % gan.num_classes
+  if labels is not None:
+    if not gan.conditional:
+      raise ValueError("Labels given, but the GAN is unconditional.")
+    labels = np.asarray(labels, np.int32)
+    if len(labels) != num or labels.min() < 0 or (
+        labels.max() >= gan.num_classes):
+      raise ValueError(f"Need {num} labels in [0, {gan.num_classes}).")
+    labels = np.pad(labels, (0, -num % batch_size))
   outputs = []
   for start in range(0, num, batch_size):
-    z = gan.sample_z(jax.random.fold_in(rng, start), batch_size)
-    outputs.append(np.asarray(generate_jit(gan, state, z, use_ema)))
+    z = gan.sample_z(jax.random.fold_in(rng, start), batch_size, truncation)
+    batch_labels = (None if labels is None
+                    else labels[start:start + batch_size])
+    outputs.append(np.asarray(generate_jit(gan, state, z, use_ema,
+                                           batch_labels)))
   return np.concatenate(outputs)[:num]

@@ -38,12 +38,14 @@ def create_state(gan: gan_lib.GAN, rng: jax.Array,
                  example_shape: tuple[int, ...], batch_size: int) -> GANState:
   """Initializes the networks and optimizers for batches of `batch_size`."""
   g_rng, d_rng = jax.random.split(rng)
+  y = () if not gan.conditional else (jnp.zeros((batch_size,
+                                                 gan.num_classes)),)
   z = jnp.zeros((batch_size, gan.z_dim))
   g_params, g_collections = _split(
-      gan.generator.init(g_rng, z, train=False))
+      gan.generator.init(g_rng, z, *y, train=False))
   x = jnp.zeros((batch_size, *example_shape))
   d_params, d_collections = _split(
-      gan.discriminator.init(d_rng, x, train=False))
+      gan.discriminator.init(d_rng, x, *y, train=False))
   return GANState(
       step=jnp.zeros([], jnp.int32),
       g_params=g_params, d_params=d_params,

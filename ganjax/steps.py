@@ -6,48 +6,89 @@ last slice. Randomness is `fold_in(rng, state.step)`: the key passed in is the
 run's constant base key, so a resumed run draws the same numbers.
 """
 
+from typing import NamedTuple
+
+import flax
 import jax
 import jax.numpy as jnp
 import optax
 
 from ganjax import gan as gan_lib
+from ganjax import penalties
 from ganjax import state as state_lib
 
 Metrics = dict[str, jax.Array]
 
 
-def _d_logits(gan: gan_lib.GAN, d_params, collections, real, fake):
-  """D on concat(real, fake) in one call, as Compare GAN does (one BN batch)."""
+class _DOutputs(NamedTuple):
+  d_real: jax.Array
+  d_fake: jax.Array
+  class_real: jax.Array | None
+  class_fake: jax.Array | None
+
+
+def _discriminate(gan: gan_lib.GAN, d_params, collections, real, fake,
+                  y_real, y_fake) -> tuple[_DOutputs, gan_lib.Collections]:
+  """D on concat(real, fake) in one call, as Compare GAN does (one BN batch).
+
+  `y_real` and `y_fake` are one-hot labels (None when unconditional). With
+  AC-GAN losses the class logits D sows are returned too.
+  """
+  y = None if y_real is None else jnp.concatenate([y_real, y_fake])
+  sown = {} if gan.aux_classifier_weight else None
   logits, collections = gan_lib.apply_model(
       gan.discriminator, d_params, collections,
-      jnp.concatenate([real, fake]), train=True)
+      jnp.concatenate([real, fake]), y, train=True, sown=sown)
   d_real, d_fake = jnp.split(logits, 2)
-  return d_real, d_fake, collections
+  class_real = class_fake = None
+  if sown is not None:
+    found = [v for path, v in flax.traverse_util.flatten_dict(sown).items()
+             if path[-1] == "class_logits"]
+    if len(found) != 1:
+      raise ValueError("GAN.aux_classifier_weight > 0 needs a discriminator "
+                       "with one auxiliary classifier (aux_classifier = "
+                       "True).")
+    class_real, class_fake = jnp.split(found[0][0], 2)
+  return _DOutputs(d_real, d_fake, class_real, class_fake), collections
+
+
+def _class_loss(class_logits: jax.Array, labels: jax.Array) -> jax.Array:
+  return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(
+      class_logits, labels))
 
 
 def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
+           real_labels: jax.Array | None,
            rng: jax.Array) -> tuple[state_lib.GANState, Metrics]:
-  """One D update on `real` against fresh fakes."""
-  z_rng, penalty_rng = jax.random.split(rng)
+  """One D update on `real` (and its labels) against fresh fakes."""
+  z_rng, label_rng, penalty_rng = jax.random.split(rng, 3)
+  fake_labels = gan.sample_labels(label_rng, real.shape[0], real_labels)
+  y_real, y_fake = gan.one_hot(real_labels), gan.one_hot(fake_labels)
   fake, g_collections = gan_lib.apply_model(
       gan.generator, state.g_params, state.g_collections,
-      gan.sample_z(z_rng, real.shape[0]), train=True)
+      gan.sample_z(z_rng, real.shape[0]), y_fake, train=True)
   fake = jax.lax.stop_gradient(fake)
 
   def loss_fn(d_params):
-    d_real, d_fake, d_collections = _d_logits(
-        gan, d_params, state.d_collections, real, fake)
-    loss = gan.loss(d_real, d_fake)
+    out, d_collections = _discriminate(
+        gan, d_params, state.d_collections, real, fake, y_real, y_fake)
+    loss = gan.loss(out.d_real, out.d_fake)
+    # As in Compare GAN, the penalty's D calls get the real labels.
     penalty = gan.penalty(
         discriminator=lambda x: gan_lib.apply_model(
-            gan.discriminator, d_params, state.d_collections, x,
+            gan.discriminator, d_params, state.d_collections, x, y_real,
             train=True)[0],
         d_params=d_params, real=real, fake=fake, rng=penalty_rng)
+    total = loss.d_loss + gan.penalty_weight * penalty
     metrics = {"d_loss": loss.d_loss, "d_loss_real": loss.d_loss_real,
                "d_loss_fake": loss.d_loss_fake, "penalty": penalty,
-               "d_real": jnp.mean(d_real), "d_fake": jnp.mean(d_fake)}
-    return loss.d_loss + gan.penalty_weight * penalty, (d_collections,
-                                                        metrics)
+               "d_real": jnp.mean(out.d_real), "d_fake": jnp.mean(out.d_fake)}
+    if gan.aux_classifier_weight:
+      class_loss = (_class_loss(out.class_real, real_labels) +
+                    _class_loss(out.class_fake, fake_labels))
+      total += gan.aux_classifier_weight * class_loss
+      metrics["d_class_loss"] = class_loss
+    return total, (d_collections, metrics)
 
   grads, (d_collections, metrics) = jax.grad(loss_fn, has_aux=True)(
       state.d_params)
@@ -68,18 +109,32 @@ def ema_update(gan: gan_lib.GAN, ema_params, g_params, step: jax.Array):
 
 
 def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
+           real_labels: jax.Array | None,
            rng: jax.Array) -> tuple[state_lib.GANState, Metrics]:
   """One G update; `real` feeds D's batch statistics and relativistic losses."""
-  z = gan.sample_z(rng, real.shape[0])
+  z_rng, label_rng = jax.random.split(rng)
+  z = gan.sample_z(z_rng, real.shape[0])
+  fake_labels = gan.sample_labels(label_rng, real.shape[0], real_labels)
+  y_real, y_fake = gan.one_hot(real_labels), gan.one_hot(fake_labels)
 
   def loss_fn(g_params):
     fake, g_collections = gan_lib.apply_model(
-        gan.generator, g_params, state.g_collections, z, train=True)
-    d_real, d_fake, d_collections = _d_logits(
-        gan, state.d_params, state.d_collections, real, fake)
-    return gan.loss(d_real, d_fake).g_loss, (g_collections, d_collections)
+        gan.generator, g_params, state.g_collections, z, y_fake, train=True)
+    out, d_collections = _discriminate(
+        gan, state.d_params, state.d_collections, real, fake, y_real, y_fake)
+    loss = gan.loss(out.d_real, out.d_fake).g_loss
+    metrics = {"g_loss": loss}
+    if gan.aux_classifier_weight:
+      class_loss = _class_loss(out.class_fake, fake_labels)
+      loss += gan.aux_classifier_weight * class_loss
+      metrics["g_class_loss"] = class_loss
+    if gan.g_orthogonal_weight:
+      ortho = penalties.orthogonal(g_params)
+      loss += gan.g_orthogonal_weight * ortho
+      metrics["g_orthogonal"] = ortho
+    return loss, (g_collections, d_collections, metrics)
 
-  (g_loss, (g_collections, d_collections)), grads = jax.value_and_grad(
+  (_, (g_collections, d_collections, metrics)), grads = jax.value_and_grad(
       loss_fn, has_aux=True)(state.g_params)
   updates, g_opt_state = gan.g_optimizer.update(
       grads, state.g_opt_state, state.g_params)
@@ -88,7 +143,7 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
       step=state.step + 1, g_params=g_params, g_opt_state=g_opt_state,
       g_collections=g_collections, d_collections=d_collections,
       ema_params=ema_update(gan, state.ema_params, g_params, state.step),
-  ), {"g_loss": g_loss}
+  ), metrics
 
 
 def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
@@ -99,7 +154,8 @@ def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
   Args:
     gan: the GAN.
     state: the train state.
-    batch: {"x": [disc_iters * batch_size, ...]}; D update i gets slice i.
+    batch: {"x": [disc_iters * batch_size, ...]} and, for a conditional GAN,
+      {"label": [disc_iters * batch_size]}; D update i gets slice i.
     rng: the run's base key.
 
   Returns:
@@ -110,16 +166,20 @@ def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
   if x.shape[0] % gan.disc_iters:
     raise ValueError(f"A batch of {x.shape[0]} examples cannot be split into "
                      f"disc_iters={gan.disc_iters} equal slices.")
+  if gan.conditional and "label" not in batch:
+    raise ValueError("A conditional GAN needs labeled batches ('label').")
   slices = x.reshape(gan.disc_iters, -1, *x.shape[1:])
+  label_slices = (batch["label"].reshape(gan.disc_iters, -1)
+                  if gan.conditional else [None] * gan.disc_iters)
 
   # Unrolled as in Compare GAN: on XLA:CPU a lax.scan over the D updates made
   # the whole step about 5x slower (measured on the quickstart DCGAN).
   d_metrics = []
   for i in range(gan.disc_iters):
-    state, metrics = d_step(gan, state, slices[i],
+    state, metrics = d_step(gan, state, slices[i], label_slices[i],
                             jax.random.fold_in(d_rng, i))
     d_metrics.append(metrics)
-  state, g_metrics = g_step(gan, state, slices[-1], g_rng)
+  state, g_metrics = g_step(gan, state, slices[-1], label_slices[-1], g_rng)
   d_means = {k: jnp.mean(jnp.stack([m[k] for m in d_metrics]))
              for k in d_metrics[0]}
   return state, {**d_means, **g_metrics}

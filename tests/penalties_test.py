@@ -147,3 +147,21 @@ def test_l2_without_kernels_raises():
     penalties.l2(discriminator=None,
                  d_params={"Dense_0": {"bias": jnp.ones(3)}}, real=None,
                  fake=None, rng=None)
+
+
+def test_orthogonal_regularization():
+  rng = np.random.default_rng(0)
+  conv = rng.normal(size=(3, 3, 4, 5)).astype(np.float32)
+  dense = rng.normal(size=(6, 2)).astype(np.float32)
+  params = {"conv": {"kernel": conv, "bias": np.ones(5, np.float32)},
+            "dense": {"kernel": dense}}
+  expected = 0.0
+  for w in (conv.reshape(-1, 5), dense):
+    gram = w.astype(np.float64).T @ w
+    expected += np.sum((gram - np.diag(np.diag(gram)))**2)
+  np.testing.assert_allclose(penalties.orthogonal(params), expected,
+                             rtol=1e-5)
+  # Orthogonal filters of any norms are not penalized.
+  q, _ = np.linalg.qr(rng.normal(size=(8, 3)))
+  scaled = (q * np.array([1.0, 2.0, 3.0])).astype(np.float32)
+  assert float(penalties.orthogonal({"kernel": scaled})) < 1e-8

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import gin
 import jax
 import numpy as np
 import pytest
@@ -35,6 +36,8 @@ _DIGITS = [
     "--gin_bindings=train.num_steps = 2",
     "--gin_bindings=train.num_sample_images = 4",
 ]
+_CONDITIONAL = [*_DIGITS, "--gin_bindings=GAN.conditional = True",
+                "--gin_bindings=GAN.prior = 'normal'"]
 _RING = [
     "--gin_file=base.gin", "--gin_file=datasets/ring.gin",
     "--gin_file=models/mlp_pacgan.gin",
@@ -72,10 +75,13 @@ def runs(tmp_path_factory):
   """Trains both tiny runs, samples from them; returns their paths and logs."""
   root = tmp_path_factory.mktemp("runs")
   digits, ring = str(root / "digits"), str(root / "ring")
+  conditional = str(root / "conditional")
   empty = root / "empty"
   empty.mkdir()
   trainings = [_start("ganjax.main", [f"--workdir={digits}", *_DIGITS]),
-               _start("ganjax.main", [f"--workdir={ring}", *_RING])]
+               _start("ganjax.main", [f"--workdir={ring}", *_RING]),
+               _start("ganjax.main", [f"--workdir={conditional}",
+                                      *_CONDITIONAL])]
   # Meanwhile: a workdir without config.gin.
   no_config = _start("ganjax.sample", [
       f"--workdir={empty}", "--num_samples=2", f"--out={root / 'x.npz'}"])
@@ -87,6 +93,11 @@ def runs(tmp_path_factory):
       "digits": str(root / "digits.npz"),
       "digits_no_ema": str(root / "digits_no_ema.npz"),
       "ring": str(root / "ring.npz"),
+      "conditional": str(root / "conditional.npz"),
+      "label_3": str(root / "label_3.npz"),
+      "truncated": str(root / "truncated.npz"),
+      "standing": str(root / "standing.npz"),
+      "label_unconditional": str(root / "label_unconditional.npz"),
   }
   samplings = {
       "digits": _start("ganjax.sample", [
@@ -98,37 +109,62 @@ def runs(tmp_path_factory):
       "ring": _start("ganjax.sample", [
           f"--workdir={ring}", f"--num_samples={_NUM_SAMPLES}",
           f"--out={outputs['ring']}"]),
+      "conditional": _start("ganjax.sample", [
+          f"--workdir={conditional}", "--num_samples=40",
+          f"--out={outputs['conditional']}"]),
+      "label_3": _start("ganjax.sample", [
+          f"--workdir={conditional}", f"--num_samples={_NUM_SAMPLES}",
+          f"--out={outputs['label_3']}", "--label=3"]),
+      "truncated": _start("ganjax.sample", [
+          f"--workdir={conditional}", f"--num_samples={_NUM_SAMPLES}",
+          f"--out={outputs['truncated']}", "--label=3", "--truncation=0.5"]),
+      "standing": _start("ganjax.sample", [
+          f"--workdir={digits}", f"--num_samples={_NUM_SAMPLES}",
+          f"--out={outputs['standing']}", "--standing_stats=512"]),
+      "label_unconditional": _start("ganjax.sample", [
+          f"--workdir={ring}", "--num_samples=2",
+          f"--out={outputs['label_unconditional']}", "--label=1"]),
   }
   logs = {name: _finish(p) for name, p in samplings.items()}
   logs["no_config"] = _finish(no_config)
-  return {"digits": digits, "ring": ring, "empty": str(empty),
+  return {"digits": digits, "ring": ring, "conditional": conditional,
+          "empty": str(empty),
           "outputs": outputs, "logs": logs}
 
 
-def _load(runs, name):
+def _load(runs, name, keys=("samples",)):
   rc, log = runs["logs"][name]
   assert rc == 0, log[-5000:]
   with np.load(runs["outputs"][name]) as data:
-    assert list(data.keys()) == ["samples"]
-    return data["samples"]
+    assert sorted(data.keys()) == sorted(keys)
+    return data["samples"] if len(keys) == 1 else {k: data[k] for k in keys}
 
 
-def _expected(workdir, num, use_ema):
+def _expected(workdir, num, use_ema, labels=None, truncation=None):
   """Samples recomputed in-process from the checkpoint, with flax directly.
 
   Latents as documented by `samples.draw`: from key(seed) folded with the
   batch start, 256 per batch; seed 0 is the sampler's default.
   """
+  gin.clear_config()
   config.parse([os.path.join(workdir, "config.gin")], [])
   exp = experiment_lib.make_experiment()
   manager = checkpoint.manager(workdir)
   state = checkpoint.restore_latest(manager, jax.eval_shape(exp.init_state))
   manager.close()
-  z = exp.gan.sample_z(jax.random.fold_in(jax.random.key(0), 0), 256)
+  z = exp.gan.sample_z(jax.random.fold_in(jax.random.key(0), 0), 256,
+                       truncation)
+  y = () if labels is None else (jax.nn.one_hot(
+      np.pad(labels, (0, 256 - len(labels))), exp.gan.num_classes),)
   params = state.ema_params if use_ema else state.g_params
-  out = jax.jit(lambda p, z: exp.gan.generator.apply(
-      {"params": p, **state.g_collections}, z, train=False))(params, z)
+  out = jax.jit(lambda p, z, *y: exp.gan.generator.apply(
+      {"params": p, **state.g_collections}, z, *y, train=False))(params, z,
+                                                                  *y)
   return exp, np.asarray(out)[:num]
+
+
+def _to_uint8(images):
+  return np.clip(np.round((images.astype(np.float64) + 1.0) * 127.5), 0, 255)
 
 
 def test_image_samples(runs, clean_gin):
@@ -175,3 +211,38 @@ def test_workdir_without_config_fails_clearly(runs):
   assert rc != 0
   assert "config.gin" in log
   assert "not a ganjax run directory" in log
+
+
+def test_conditional_samples_carry_their_labels(runs, clean_gin):
+  got = _load(runs, "conditional", keys=("samples", "labels"))
+  labels = got["labels"]
+  assert labels.dtype == np.int32 and labels.shape == (40,)
+  assert labels.min() >= 0 and labels.max() < 10
+  assert len(np.unique(labels)) > 3  # Drawn uniformly over the 10 classes.
+  _, images = _expected(runs["conditional"], 40, use_ema=True, labels=labels)
+  np.testing.assert_allclose(got["samples"], _to_uint8(images), atol=1)
+
+
+def test_fixed_label_and_truncation(runs, clean_gin):
+  fixed = _load(runs, "label_3", keys=("samples", "labels"))
+  np.testing.assert_array_equal(fixed["labels"], np.full(_NUM_SAMPLES, 3))
+  _, images = _expected(runs["conditional"], _NUM_SAMPLES, use_ema=True,
+                        labels=fixed["labels"])
+  np.testing.assert_allclose(fixed["samples"], _to_uint8(images), atol=1)
+  truncated = _load(runs, "truncated", keys=("samples", "labels"))
+  _, images = _expected(runs["conditional"], _NUM_SAMPLES, use_ema=True,
+                        labels=fixed["labels"], truncation=0.5)
+  np.testing.assert_allclose(truncated["samples"], _to_uint8(images), atol=1)
+
+
+def test_standing_statistics_change_the_samples(runs):
+  standing = _load(runs, "standing")
+  assert standing.shape == (_NUM_SAMPLES, 28, 28, 1)
+  assert np.abs(standing.astype(int) -
+                _load(runs, "digits").astype(int)).max() > 1
+
+
+def test_label_for_an_unconditional_model_fails_clearly(runs):
+  rc, log = runs["logs"]["label_unconditional"]
+  assert rc != 0
+  assert "--label given, but the model is unconditional" in log

@@ -107,9 +107,9 @@ def test_train_step_is_d_steps_on_slices_then_g_step():
     d_rng, g_rng = jax.random.split(jax.random.fold_in(rng, state.step))
     slices = x.reshape(3, _BATCH, 2)
     for i in range(3):
-      state, _ = steps.d_step(gan, state, slices[i],
+      state, _ = steps.d_step(gan, state, slices[i], None,
                               jax.random.fold_in(d_rng, i))
-    state, _ = steps.g_step(gan, state, slices[2], g_rng)
+    state, _ = steps.g_step(gan, state, slices[2], None, g_rng)
     return state
 
   want = by_hand(state, batch["x"])
@@ -130,7 +130,7 @@ def test_d_step_updates_only_d_and_g_step_only_g():
   d_step = jax.jit(functools.partial(steps.d_step, _GAN))
   g_step = jax.jit(functools.partial(steps.g_step, _GAN))
 
-  after_d, d_metrics = d_step(state, x, jax.random.key(2))
+  after_d, d_metrics = d_step(state, x, None, jax.random.key(2))
   assert _trees_differ_everywhere(after_d.d_params, state.d_params)
   _assert_trees_equal(after_d.g_params, state.g_params)
   _assert_trees_equal(after_d.g_opt_state, state.g_opt_state)
@@ -142,7 +142,7 @@ def test_d_step_updates_only_d_and_g_step_only_g():
                              d_metrics["d_loss_fake"], rtol=1e-6)
   assert float(d_metrics["penalty"]) > 0.0
 
-  after_g, g_metrics = g_step(state, x, jax.random.key(3))
+  after_g, g_metrics = g_step(state, x, None, jax.random.key(3))
   assert _trees_differ_everywhere(after_g.g_params, state.g_params)
   _assert_trees_equal(after_g.d_params, state.d_params)
   _assert_trees_equal(after_g.d_opt_state, state.d_opt_state)

@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
+from ganjax import normalizers
+
 _DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 
 Initializer = Callable[..., jax.Array]
@@ -123,3 +125,55 @@ def activation(name: str) -> Callable[[jax.Array], jax.Array]:
     raise ValueError(f"Unknown activation {name!r}; choose one of "
                      f"{sorted(activations)} (or 'maxout' where supported).")
   return activations[name]
+
+
+def check_labels(num_classes: int, y: jax.Array | None) -> None:
+  """Raises unless labels come exactly when the model is conditional."""
+  if num_classes and y is None:
+    raise ValueError(f"This model is class-conditional ({num_classes} "
+                     "classes) and needs one-hot labels y.")
+  if not num_classes and y is not None:
+    raise ValueError("This model is unconditional (num_classes = 0) but got "
+                     "labels.")
+  if y is not None and y.shape[-1] != num_classes:
+    raise ValueError(f"Labels of width {y.shape[-1]} for a model of "
+                     f"{num_classes} classes.")
+
+
+class ClassHeads(nn.Module):
+  """The label-dependent part of a conditional D's logit.
+
+  The projection term ⟨embed(y), h⟩ of Miyato & Koyama 2018 (embedding
+  Glorot-normal, no bias, as in Compare GAN), and an AC-GAN auxiliary
+  classifier (Odena et al. 2017) whose logits are sown as "class_logits"
+  for the train step's class losses. Returns 0 for an unconditional D.
+
+  Attributes:
+    num_classes: number of classes.
+    project: add the projection term.
+    aux: compute and sow the auxiliary classifier's logits.
+    weight_norm: weight normalizer of both heads, or None.
+  """
+  num_classes: int
+  project: bool = True
+  aux: bool = False
+  weight_norm: Any = None
+
+  @nn.compact
+  def __call__(self, h: jax.Array, y: jax.Array | None, *,
+               train: bool) -> jax.Array | float:
+    if y is None:
+      return 0.0
+    out = jnp.zeros((h.shape[0], 1), h.dtype)
+    if self.project:
+      embed = normalizers.wrap(
+          self.weight_norm,
+          nn.Dense(h.shape[-1], use_bias=False,
+                   kernel_init=nn.initializers.glorot_normal(), name="embed"),
+          y, train=train)
+      out += jnp.sum(embed * h, axis=-1, keepdims=True)
+    if self.aux:
+      self.sow("intermediates", "class_logits", normalizers.wrap(
+          self.weight_norm, nn.Dense(self.num_classes, name="classifier"), h,
+          train=train))
+    return out

@@ -36,10 +36,11 @@ class _HiddenLayers(nn.Module):
   maxout_pieces: int
   batch_norm: bool
   bn_momentum: float
+  kernel_init: layers.Initializer
 
   @nn.compact
   def __call__(self, h: jax.Array, train: bool) -> jax.Array:
-    init = nn.initializers.normal(0.02)
+    init = self.kernel_init
     for width in self.widths:
       if self.hidden_activation == "maxout":
         h = Maxout(width, self.maxout_pieces, kernel_init=init)(h)
@@ -76,14 +77,15 @@ class Generator(nn.Module):
   batch_norm: bool = True
   bn_momentum: float = 0.99
   output_activation: str | None = None
+  kernel_init: layers.Initializer = nn.initializers.normal(0.02)
 
   @nn.compact
   def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
     h = _HiddenLayers(self.hidden_dims, self.hidden_activation,
                       self.maxout_pieces, self.batch_norm,
-                      self.bn_momentum)(z, train)
+                      self.bn_momentum, self.kernel_init)(z, train)
     out = nn.Dense(int(np.prod(self.output_shape)),
-                   kernel_init=nn.initializers.normal(0.02))(h)
+                   kernel_init=self.kernel_init)(h)
     if self.output_activation == "tanh":
       out = jnp.tanh(out)
     elif self.output_activation is not None:
@@ -110,11 +112,12 @@ class Discriminator(nn.Module):
   batch_norm: bool = False
   bn_momentum: float = 0.99
   num_packed: int = 1
+  kernel_init: layers.Initializer = nn.initializers.normal(0.02)
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     h = layers.pack(x.reshape(x.shape[0], -1), self.num_packed)
     h = _HiddenLayers(self.hidden_dims, self.hidden_activation,
                       self.maxout_pieces, self.batch_norm,
-                      self.bn_momentum)(h, train)
-    return nn.Dense(1, kernel_init=nn.initializers.normal(0.02))(h)
+                      self.bn_momentum, self.kernel_init)(h, train)
+    return nn.Dense(1, kernel_init=self.kernel_init)(h)

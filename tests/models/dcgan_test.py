@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from ganjax import normalizers
 from ganjax.models import dcgan
 
 _WIDTH = 4
@@ -97,16 +98,46 @@ def test_discriminator_output_shape(image_shape, num_packed):
       5, 5, num_packed * image_shape[-1], _WIDTH)
 
 
-def test_discriminator_batch_norm_flag():
+def test_discriminator_normalizer_choice():
   x = jax.ShapeDtypeStruct((2, 28, 28, 1), jnp.float32)
   with_bn = jax.eval_shape(
       lambda x: dcgan.Discriminator(width=_WIDTH).init(
           jax.random.key(0), x, train=False), x)
   without = jax.eval_shape(
-      lambda x: dcgan.Discriminator(width=_WIDTH, batch_norm=False).init(
-          jax.random.key(0), x, train=False), x)
+      lambda x: dcgan.Discriminator(width=_WIDTH, norm=normalizers.Identity
+                                    ).init(jax.random.key(0), x, train=False),
+      x)
   # Batch norm on all convs but the first.
   assert sorted(k for k in with_bn["params"] if "BatchNorm" in k) == [
       "BatchNorm_0", "BatchNorm_1", "BatchNorm_2"]
   assert "batch_stats" not in without
   assert not any("BatchNorm" in k for k in without["params"])
+
+
+@pytest.mark.parametrize("aux", [False, True])
+def test_conditional_dcgan(aux):
+  generator = dcgan.Generator(output_shape=(28, 28, 1), num_classes=3,
+                              width=_WIDTH)
+  discriminator = dcgan.Discriminator(num_classes=3, width=_WIDTH,
+                                      aux_classifier=aux)
+  z, y = jnp.ones((2, 8)), jax.nn.one_hot(jnp.array([0, 2]), 3)
+  g_vars = generator.init(jax.random.key(0), z, y, train=False)
+  # Conditional batch norm: γ and β are projections of the label.
+  assert g_vars["params"]["ConditionalBatchNorm_0"]["gamma"]["kernel"].shape[
+      0] == 3
+  x = generator.apply(g_vars, z, y, train=False)
+  d_vars = discriminator.init(jax.random.key(1), x, y, train=False)
+  logits, sown = discriminator.apply(d_vars, x, y, train=False,
+                                     mutable=["intermediates"])
+  features = sown["intermediates"]["features"][0]
+  embed = d_vars["params"]["ClassHeads_0"]["embed"]["kernel"]
+  unconditional = features @ d_vars["params"]["Dense_0"]["kernel"] + (
+      d_vars["params"]["Dense_0"]["bias"])
+  # The projection term of Miyato & Koyama: ⟨embed(y), features⟩.
+  np.testing.assert_allclose(
+      logits, unconditional + jnp.sum((y @ embed) * features, -1,
+                                      keepdims=True), rtol=1e-5, atol=1e-6)
+  heads = sown["intermediates"].get("ClassHeads_0", {})
+  assert ("class_logits" in heads) == aux
+  with pytest.raises(ValueError, match="needs one-hot labels"):
+    generator.apply(g_vars, z, train=False)

@@ -1,0 +1,136 @@
+"""The InfoGAN network (Chen et al. 2016) of "Are GANs Created Equal?"
+(Lucic et al. 2018), Compare GAN's `infogan`.
+
+With ch = 64 and an image of H×W×C (H and W divisible by 4; 28×28 MNIST,
+32×32 CIFAR):
+
+G: z → FC 16ch (1024) → norm, lReLU → FC 2ch·H/4·W/4 → norm, lReLU → reshape
+   → 4×4/2 transposed conv → ch → norm, lReLU → 4×4/2 transposed conv → C →
+   tanh, so images are in [-1, 1] (Compare GAN: sigmoid, [0, 1]).
+D: conv4×4/2 ch → lReLU → conv4×4/2 2ch → norm → lReLU → flatten → FC 16ch →
+   norm → lReLU → FC → 1 logit.
+
+Leaky ReLUs have slope 0.2. Compare GAN hard-coded batch norm in this G
+(ignoring its `G.batch_norm_fn`); here it is the `norm` attribute, batch norm
+by default. D's normalizer is none by default, as in Compare GAN.
+"""
+
+from typing import Sequence
+
+import flax.linen as nn
+import gin
+import jax
+import jax.numpy as jnp
+
+from ganjax import normalizers
+from ganjax.models import blocks
+from ganjax.models import layers
+
+_INIT = nn.initializers.normal(0.02)
+
+
+def _lrelu(h: jax.Array) -> jax.Array:
+  return nn.leaky_relu(h, 0.2)
+
+
+@gin.configurable(module="models.infogan")
+class Generator(nn.Module):
+  """InfoGAN generator for images with sides divisible by 4.
+
+  Attributes:
+    output_shape: (H, W, C); set from the data set.
+    num_classes: number of classes of a conditional G (0: unconditional);
+      the normalizers then get the one-hot label.
+    ch: channels of the last hidden layer.
+    norm: the feature normalizer; None picks batch norm, or conditional batch
+      norm for a conditional G.
+    weight_norm: weight normalizer of every layer, or None.
+    kernel_init: initializer of every kernel.
+  """
+  output_shape: Sequence[int]
+  num_classes: int = 0
+  ch: int = 64
+  norm: type[nn.Module] | None = None
+  weight_norm: type[nn.Module] | None = None
+  kernel_init: layers.Initializer = _INIT
+
+  @nn.compact
+  def __call__(self, z: jax.Array, y: jax.Array | None = None, *,
+               train: bool) -> jax.Array:
+    layers.check_labels(self.num_classes, y)
+    height, width, colors = self.output_shape
+    if height % 4 or width % 4:
+      raise ValueError("models.infogan.Generator needs image sides divisible "
+                       f"by 4; got {height}×{width}.")
+    norm_class = blocks.default_norm(self.norm, self.num_classes)
+
+    def norm(h: jax.Array, name: str) -> jax.Array:
+      return _lrelu(norm_class(name=name)(h, train=train, y=y, z=z))
+
+    def dense(h: jax.Array, features: int, name: str) -> jax.Array:
+      return normalizers.wrap(
+          self.weight_norm,
+          nn.Dense(features, kernel_init=self.kernel_init, name=name), h,
+          train=train)
+
+    def deconv(h: jax.Array, features: int, output_hw: tuple[int, int],
+               name: str) -> jax.Array:
+      return normalizers.wrap(
+          self.weight_norm,
+          blocks.ConvTransposeTo(features, (4, 4), (2, 2),
+                                 kernel_init=self.kernel_init,
+                                 output_hw=output_hw, name=name), h,
+          train=train)
+
+    h = norm(dense(z, 16 * self.ch, "fc1"), "bn1")
+    h = norm(dense(h, 2 * self.ch * (height // 4) * (width // 4), "fc2"), "bn2")
+    h = h.reshape(-1, height // 4, width // 4, 2 * self.ch)
+    h = norm(deconv(h, self.ch, (height // 2, width // 2), "deconv3"), "bn3")
+    return jnp.tanh(deconv(h, colors, (height, width), "deconv4"))
+
+
+@gin.configurable(module="models.infogan")
+class Discriminator(nn.Module):
+  """InfoGAN discriminator; one logit per image.
+
+  Attributes:
+    num_classes: number of classes of a conditional D (0: unconditional).
+    ch: channels of the first conv.
+    norm: the normalizer after the second conv and the hidden FC (Compare
+      GAN: none by default; InfoGAN used batch norm).
+    weight_norm: weight normalizer of every layer, or None.
+    kernel_init: initializer of every kernel.
+    project_y: add the projection term (conditional D only).
+    aux_classifier: sow an auxiliary classifier's logits (conditional only).
+  """
+  num_classes: int = 0
+  ch: int = 64
+  norm: type[nn.Module] = normalizers.Identity
+  weight_norm: type[nn.Module] | None = None
+  kernel_init: layers.Initializer = _INIT
+  project_y: bool = True
+  aux_classifier: bool = False
+
+  @nn.compact
+  def __call__(self, x: jax.Array, y: jax.Array | None = None, *,
+               train: bool) -> jax.Array:
+    layers.check_labels(self.num_classes, y)
+
+    def wrap(layer: nn.Module, h: jax.Array) -> jax.Array:
+      return normalizers.wrap(self.weight_norm, layer, h, train=train)
+
+    h = _lrelu(wrap(nn.Conv(self.ch, (4, 4), (2, 2),
+                            kernel_init=self.kernel_init, name="conv1"), x))
+    h = wrap(nn.Conv(2 * self.ch, (4, 4), (2, 2),
+                     kernel_init=self.kernel_init, name="conv2"), h)
+    h = _lrelu(self.norm(name="bn2")(h, train=train, y=y))
+    h = h.reshape(h.shape[0], -1)
+    h = wrap(nn.Dense(16 * self.ch, kernel_init=self.kernel_init,
+                      name="fc3"), h)
+    h = _lrelu(self.norm(name="bn3")(h, train=train, y=y))
+    self.sow("intermediates", "features", h)
+    logits = wrap(nn.Dense(1, kernel_init=self.kernel_init, name="final_fc"),
+                  h)
+    return logits + layers.ClassHeads(
+        self.num_classes, self.project_y, self.aux_classifier,
+        self.weight_norm)(h, y, train=train)

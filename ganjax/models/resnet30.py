@@ -1,0 +1,140 @@
+"""A 30-block ResNet for 128×128 images (Compare GAN's `resnet30`).
+
+After WGAN-GP's 64×64 ResNet (Gulrajani et al. 2017), deeper and at 128×128.
+With ch = 64:
+
+G: z → FC 4·4·8ch → 6 superblocks; superblock s (s = 0…5) has 5 blocks at
+   8ch/2ˢ channels, then (s < 5) an up-block halving the channels (512 → 256
+   → … → 16 at 128×128) → conv3×3 → C → tanh, so images are in [-1, 1]
+   (Compare GAN: sigmoid). No normalization or ReLU before the last conv.
+D: conv3×3 → ch/4 → 6 superblocks; superblock s has 5 blocks at ch/4·2ˢ
+   channels, then (s < 5) a down-block doubling them (16 → … → 512 at 4×4)
+   → flatten (4·4·8ch) → FC → 1 logit. No ReLU before the FC.
+
+Every block, including the ones that keep the shape, has a learned 3×3
+shortcut as in Compare GAN (`shortcut_kernel`). Compare GAN never spectrally
+normalized this G's FC and last conv or this D's first conv; here the weight
+normalizer, if any, wraps every layer.
+"""
+
+from typing import Sequence
+
+import flax.linen as nn
+import gin
+import jax
+import jax.numpy as jnp
+
+from ganjax import normalizers
+from ganjax.models import blocks
+from ganjax.models import layers
+
+_INIT = nn.initializers.normal(0.02)
+_SUPERBLOCKS = 6
+_BLOCKS_PER_SUPERBLOCK = 5
+
+
+@gin.configurable(module="models.resnet30")
+class Generator(nn.Module):
+  """ResNet30 generator for 128×128 images.
+
+  Attributes:
+    output_shape: (128, 128, C); set from the data set.
+    num_classes: number of classes of a conditional G (0: unconditional);
+      the normalizers then get the one-hot label.
+    ch: channel multiplier.
+    norm: the feature normalizer; None picks batch norm, or conditional batch
+      norm for a conditional G.
+    weight_norm: weight normalizer of every layer, or None.
+    kernel_init: initializer of every kernel.
+    upsample: "nearest" or "zeros" (Compare GAN's unpooling).
+    shortcut_kernel: kernel size of the block shortcuts (Compare GAN: 3).
+  """
+  output_shape: Sequence[int]
+  num_classes: int = 0
+  ch: int = 64
+  norm: type[nn.Module] | None = None
+  weight_norm: type[nn.Module] | None = None
+  kernel_init: layers.Initializer = _INIT
+  upsample: str = "nearest"
+  shortcut_kernel: int = 3
+
+  @nn.compact
+  def __call__(self, z: jax.Array, y: jax.Array | None = None, *,
+               train: bool) -> jax.Array:
+    layers.check_labels(self.num_classes, y)
+    blocks.square_resolution(self.output_shape, (128,),
+                             "models.resnet30.Generator")
+    norm = blocks.default_norm(self.norm, self.num_classes)
+    channels = 8 * self.ch
+    h = normalizers.wrap(
+        self.weight_norm,
+        nn.Dense(4 * 4 * channels, kernel_init=self.kernel_init,
+                 name="fc_noise"), z, train=train)
+    h = h.reshape(-1, 4, 4, channels)
+    block = lambda features, scale, name: blocks.ResNetBlock(
+        features, scale, norm, self.weight_norm, self.kernel_init,
+        shortcut_kernel=self.shortcut_kernel, upsample=self.upsample,
+        name=name)
+    for s in range(_SUPERBLOCKS):
+      for i in range(_BLOCKS_PER_SUPERBLOCK):
+        h = block(channels, "none", f"B_{s}_{i}")(h, train=train, y=y, z=z)
+      if s < _SUPERBLOCKS - 1:
+        h = block(channels // 2, "up", f"B_{s}_up")(h, train=train, y=y, z=z)
+      channels //= 2
+    h = normalizers.wrap(
+        self.weight_norm,
+        nn.Conv(self.output_shape[-1], (3, 3), kernel_init=self.kernel_init,
+                name="final_conv"), h, train=train)
+    return jnp.tanh(h)
+
+
+@gin.configurable(module="models.resnet30")
+class Discriminator(nn.Module):
+  """ResNet30 discriminator for 128×128 images; one logit per image.
+
+  Attributes:
+    num_classes: number of classes of a conditional D (0: unconditional).
+    ch: channel multiplier.
+    norm: the normalizer in the blocks (Compare GAN: none).
+    weight_norm: weight normalizer of every layer, or None.
+    kernel_init: initializer of every kernel.
+    shortcut_kernel: kernel size of the block shortcuts (Compare GAN: 3).
+    project_y: add the projection term (conditional D only).
+    aux_classifier: sow an auxiliary classifier's logits (conditional only).
+  """
+  num_classes: int = 0
+  ch: int = 64
+  norm: type[nn.Module] = normalizers.Identity
+  weight_norm: type[nn.Module] | None = None
+  kernel_init: layers.Initializer = _INIT
+  shortcut_kernel: int = 3
+  project_y: bool = True
+  aux_classifier: bool = False
+
+  @nn.compact
+  def __call__(self, x: jax.Array, y: jax.Array | None = None, *,
+               train: bool) -> jax.Array:
+    layers.check_labels(self.num_classes, y)
+    channels = self.ch // 4
+    h = normalizers.wrap(
+        self.weight_norm,
+        nn.Conv(channels, (3, 3), kernel_init=self.kernel_init,
+                name="color_conv"), x, train=train)
+    block = lambda features, scale, name: blocks.ResNetBlock(
+        features, scale, self.norm, self.weight_norm, self.kernel_init,
+        shortcut_kernel=self.shortcut_kernel, name=name)
+    for s in range(_SUPERBLOCKS):
+      for i in range(_BLOCKS_PER_SUPERBLOCK):
+        h = block(channels, "none", f"B_{s}_{i}")(h, train=train, y=y)
+      if s < _SUPERBLOCKS - 1:
+        h = block(channels * 2, "down", f"B_{s}_down")(h, train=train, y=y)
+        channels *= 2
+    h = h.reshape(h.shape[0], -1)
+    self.sow("intermediates", "features", h)
+    logits = normalizers.wrap(
+        self.weight_norm,
+        nn.Dense(1, kernel_init=self.kernel_init, name="final_fc"), h,
+        train=train)
+    return logits + layers.ClassHeads(
+        self.num_classes, self.project_y, self.aux_classifier,
+        self.weight_norm)(h, y, train=train)

@@ -1,0 +1,364 @@
+"""Normalizers (gin `normalizers.*`): of features and of weights.
+
+Feature normalizers are Flax modules that architectures build by name and call
+as `norm(name=...)(x, train=..., y=..., z=...)`: `y` is the conditioning
+vector of conditional batch norm (a one-hot label, or BigGAN's
+[z-chunk, shared label embedding]) and `z` the latent of self-modulation;
+normalizers that do not use them ignore them. Bind one per network:
+
+  models.resnet_cifar.Generator.norm = @normalizers.batch_norm
+  discriminator/normalizers.batch_norm.momentum = 0.9
+
+Weight normalizers wrap a layer and are called as `wrap(layer=...)(x,
+train=...)`: spectral norm (its `u` vectors live in the model's
+`spectral_norm` collection, which the train state carries and the EMA weights
+share), weight norm and the equalized learning rate of progressive growing.
+
+Batch statistics: in training, batch norm normalizes with the batch's
+statistics and updates moving averages. For inference a run can use those
+moving averages or "standing statistics" (Compare GAN's BigGAN default):
+`standing_statistics` runs G in training mode over many samples and stores
+the batches' mean statistics in place of the moving averages.
+"""
+
+import math
+from typing import Any, Iterable
+
+import flax
+import flax.linen as nn
+import gin
+import jax
+import jax.numpy as jnp
+
+SPECTRAL_NORM = "spectral_norm"
+_STANDING = "standing_stats"
+
+
+def _axis_index_groups(group_size: int | None) -> list[list[int]] | None:
+  """Consecutive devices in groups of `group_size` along the sync axis."""
+  if group_size is None:
+    return None
+  count = jax.device_count()
+  if count % group_size:
+    raise ValueError(f"Batch-norm group_size {group_size} does not divide the "
+                     f"{count} devices.")
+  return [list(range(i, i + group_size)) for i in range(0, count, group_size)]
+
+
+class Standardize(nn.Module):
+  """Batch standardization over all axes but the last (features); no affine.
+
+  Attributes:
+    momentum: decay of the moving averages (Compare GAN's configs: 0.9).
+    epsilon: added to the variance (Compare GAN's configs: 1e-5).
+    axis_name: the device axis to synchronize statistics over (inside pmap
+      or shard_map), or None. Under jit with shardings the statistics are
+      already over the global batch.
+    group_size: synchronize within groups of this many devices only.
+  """
+  momentum: float = 0.9
+  epsilon: float = 1e-5
+  axis_name: str | None = None
+  group_size: int | None = None
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    if (train and self.is_mutable_collection(_STANDING)
+        and not self.is_initializing()):
+      axes = tuple(range(x.ndim - 1))
+      self.sow(_STANDING, "mean", jnp.mean(x, axes))
+      self.sow(_STANDING, "var", jnp.var(x, axes))
+    return nn.BatchNorm(
+        use_running_average=not train, momentum=self.momentum,
+        epsilon=self.epsilon, use_scale=False, use_bias=False,
+        axis_name=self.axis_name,
+        axis_index_groups=_axis_index_groups(self.group_size),
+        name="moments")(x)
+
+
+def _per_example(v: jax.Array, x: jax.Array) -> jax.Array:
+  """[N, C] scales or offsets broadcast against x of shape [N, ..., C]."""
+  return v.reshape(v.shape[0], *([1] * (x.ndim - 2)), v.shape[-1])
+
+
+@gin.register("none", module="normalizers")
+class Identity(nn.Module):
+  """No normalization."""
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool, y: jax.Array | None = None,
+               z: jax.Array | None = None) -> jax.Array:
+    del train, y, z
+    return x
+
+
+@gin.register("standardize", module="normalizers")
+class StandardizeNorm(nn.Module):
+  """Batch standardization only (Compare GAN's `standardize_batch`)."""
+  momentum: float = 0.9
+  epsilon: float = 1e-5
+  axis_name: str | None = None
+  group_size: int | None = None
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool, y: jax.Array | None = None,
+               z: jax.Array | None = None) -> jax.Array:
+    del y, z
+    return Standardize(self.momentum, self.epsilon, self.axis_name,
+                       self.group_size)(x, train=train)
+
+
+@gin.register("batch_norm", module="normalizers")
+class BatchNorm(nn.Module):
+  """Batch norm with a learned scale γ (init 1) and offset β (init 0)."""
+  momentum: float = 0.9
+  epsilon: float = 1e-5
+  axis_name: str | None = None
+  group_size: int | None = None
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool, y: jax.Array | None = None,
+               z: jax.Array | None = None) -> jax.Array:
+    del y, z
+    h = Standardize(self.momentum, self.epsilon, self.axis_name,
+                    self.group_size)(x, train=train)
+    scale = self.param("scale", nn.initializers.ones, (x.shape[-1],))
+    offset = self.param("offset", nn.initializers.zeros, (x.shape[-1],))
+    return h * scale + offset
+
+
+@gin.register("conditional_batch_norm", module="normalizers")
+class ConditionalBatchNorm(nn.Module):
+  """Batch norm whose γ and β are linear functions of a conditioning vector.
+
+  γ = 1 + W_γ y and β = W_β y, with W initialized to zero, so the layer
+  starts as plain standardization (de Vries et al. 2017; BigGAN). Compare GAN
+  used γ = W_γ y with W ~ N(0, 0.02²), so its γ started near 0 and scaled the
+  features down (its issue #54); `compare_gan_gamma=True` reproduces that.
+
+  Attributes:
+    momentum, epsilon, axis_name, group_size: as in `Standardize`.
+    use_bias: give the γ and β projections a bias (Compare GAN: False).
+    compare_gan_gamma: γ = W_γ y without the +1, W ~ N(0, 0.02²).
+  """
+  momentum: float = 0.9
+  epsilon: float = 1e-5
+  axis_name: str | None = None
+  group_size: int | None = None
+  use_bias: bool = False
+  compare_gan_gamma: bool = False
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool, y: jax.Array | None = None,
+               z: jax.Array | None = None) -> jax.Array:
+    del z
+    if y is None:
+      raise ValueError(
+          "conditional_batch_norm needs a conditioning vector, but the model "
+          "passed none: use it in a class-conditional model (GAN.num_classes "
+          "> 0) or pick normalizers.batch_norm.")
+    h = Standardize(self.momentum, self.epsilon, self.axis_name,
+                    self.group_size)(x, train=train)
+    init = (nn.initializers.normal(0.02) if self.compare_gan_gamma
+            else nn.initializers.zeros)
+    channels = x.shape[-1]
+    gamma = nn.Dense(channels, use_bias=self.use_bias, kernel_init=init,
+                     name="gamma")(y)
+    beta = nn.Dense(channels, use_bias=self.use_bias, kernel_init=init,
+                    name="beta")(y)
+    if not self.compare_gan_gamma:
+      gamma = 1.0 + gamma
+    return h * _per_example(gamma, x) + _per_example(beta, x)
+
+
+@gin.register("self_modulated_batch_norm", module="normalizers")
+class SelfModulatedBatchNorm(nn.Module):
+  """Batch norm with γ, β from the latent z (Chen et al. 2019, self-modulation).
+
+  h = ReLU(W₁z) with `num_hidden` units (skipped when 0), γ = W_γh + 1 (bias
+  initialized to 1 as in Compare GAN), β = W_βh.
+  """
+  momentum: float = 0.9
+  epsilon: float = 1e-5
+  axis_name: str | None = None
+  group_size: int | None = None
+  num_hidden: int = 32
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool, y: jax.Array | None = None,
+               z: jax.Array | None = None) -> jax.Array:
+    del y
+    if z is None:
+      raise ValueError("self_modulated_batch_norm needs the latent z; it only "
+                       "works in a generator.")
+    h = Standardize(self.momentum, self.epsilon, self.axis_name,
+                    self.group_size)(x, train=train)
+    init = nn.initializers.normal(0.02)
+    hidden = z
+    if self.num_hidden > 0:
+      hidden = nn.relu(nn.Dense(self.num_hidden, kernel_init=init,
+                                name="hidden")(z))
+    gamma = nn.Dense(x.shape[-1], kernel_init=init,
+                     bias_init=nn.initializers.ones, name="gamma")(hidden)
+    beta = nn.Dense(x.shape[-1], kernel_init=init, name="beta")(hidden)
+    return h * _per_example(gamma, x) + _per_example(beta, x)
+
+
+@gin.register("layer_norm", module="normalizers")
+class LayerNorm(nn.Module):
+  """Layer norm over all axes but the batch, γ and β per channel.
+
+  As TensorFlow's `layers.layer_norm` in Compare GAN's ResNet blocks.
+  """
+  epsilon: float = 1e-6
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool, y: jax.Array | None = None,
+               z: jax.Array | None = None) -> jax.Array:
+    del train, y, z
+    return nn.LayerNorm(epsilon=self.epsilon,
+                        reduction_axes=tuple(range(1, x.ndim)),
+                        feature_axes=-1, name="norm")(x)
+
+
+@gin.register("pixel_norm", module="normalizers")
+class PixelNorm(nn.Module):
+  """Pixel-wise feature normalization (Karras et al. 2018, progressive GAN).
+
+  Each pixel's feature vector is divided by its root mean square.
+  """
+  epsilon: float = 1e-8
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool, y: jax.Array | None = None,
+               z: jax.Array | None = None) -> jax.Array:
+    del train, y, z
+    return x * jax.lax.rsqrt(
+        jnp.mean(jnp.square(x), axis=-1, keepdims=True) + self.epsilon)
+
+
+@gin.register("no_weight_norm", module="normalizers")
+class NoWeightNorm(nn.Module):
+  """Calls the layer as it is."""
+  layer: nn.Module
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    del train
+    return self.layer(x)
+
+
+@gin.register("spectral_norm", module="normalizers")
+class SpectralNorm(nn.Module):
+  """Spectral normalization (Miyato et al. 2018): W / σ(W), σ by power iteration.
+
+  Flax's `nn.SpectralNorm` with one power iteration per call. Its persistent
+  `u` vectors are variables of the `spectral_norm` collection (so they are
+  part of the train state and checkpoints, and the EMA of G uses the same
+  ones). In training every call updates `u`, as in Compare GAN; in inference
+  the iteration runs from the stored `u` without storing it.
+  """
+  layer: nn.Module
+  power_iterations: int = 1
+  epsilon: float = 1e-12
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    return nn.SpectralNorm(self.layer, n_steps=self.power_iterations,
+                           epsilon=self.epsilon,
+                           collection_name=SPECTRAL_NORM)(
+                               x, update_stats=train)
+
+
+@gin.register("weight_norm", module="normalizers")
+class WeightNorm(nn.Module):
+  """Weight normalization (Salimans & Kingma 2016), Flax's `nn.WeightNorm`.
+
+  Without the paper's data-dependent initialization: the scale starts at the
+  initial weights' norm, so the layer starts as the unnormalized one.
+  """
+  layer: nn.Module
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    del train
+    return nn.WeightNorm(self.layer)(x)
+
+
+@gin.register("equalized_lr", module="normalizers")
+class EqualizedLR(nn.Module):
+  """Equalized learning rate (Karras et al. 2018): W = c·Ŵ, c = gain/√fan_in.
+
+  The stored parameter Ŵ is the layer's initial kernel divided by c, so with
+  a He-normal kernel initializer Ŵ ~ N(0, 1) as in the paper, and Adam's
+  per-parameter step moves every layer's effective weights at the same rate.
+  """
+  layer: nn.Module
+  gain: float = math.sqrt(2.0)
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    del train
+
+    def scale(kernel: jax.Array) -> float:
+      return self.gain / math.sqrt(math.prod(kernel.shape[:-1]))
+
+    def map_kernels(variables, fn):
+      return jax.tree_util.tree_map_with_path(
+          lambda path, v: fn(v) if path[-1].key == "kernel" else v, variables)
+
+    return nn.map_variables(
+        lambda layer, h: layer(h), "params",
+        trans_in_fn=lambda vs: map_kernels(vs, lambda k: k * scale(k)),
+        trans_out_fn=lambda vs: map_kernels(vs, lambda k: k / scale(k)),
+        init=self.is_initializing(), mutable=self.is_initializing())(
+            self.layer, x)
+
+
+def wrap(weight_norm: type[nn.Module] | None, layer: nn.Module, x: jax.Array,
+         *, train: bool) -> jax.Array:
+  """Applies `layer` to `x` through the weight normalizer, if any."""
+  if weight_norm is None:
+    return layer(x)
+  return weight_norm(layer=layer)(x, train=train)
+
+
+def standing_statistics(model: nn.Module, params: Any,
+                        collections: dict[str, Any],
+                        inputs: Iterable[tuple[jax.Array, ...]],
+                        **kwargs) -> dict[str, Any]:
+  """Collections whose batch-norm averages are the mean batch statistics.
+
+  Runs `model` in training mode on every tuple of `inputs` (e.g. batches of
+  latents and labels: Compare GAN used 204,800 samples) and replaces each
+  batch norm's moving mean and variance with the average over the batches,
+  which fits the weights used (e.g. G's EMA) instead of the training-time
+  trajectory of the moving averages.
+
+  Args:
+    model: a model built with this module's batch-norm normalizers.
+    params: the weights to compute statistics for.
+    collections: the model's other collections (batch_stats, spectral_norm).
+    inputs: positional inputs of each call.
+    **kwargs: extra keyword arguments of each call.
+
+  Returns:
+    `collections` with new batch_stats.
+  """
+  variables = {"params": params, **collections}
+  sums, count = None, 0
+  for args in inputs:
+    _, sown = model.apply(variables, *args, train=True, **kwargs,
+                          mutable=[_STANDING, *collections])
+    stats = jax.tree.map(lambda t: t[0], sown[_STANDING],
+                         is_leaf=lambda t: isinstance(t, tuple))
+    sums = stats if sums is None else jax.tree.map(jnp.add, sums, stats)
+    count += 1
+  if sums is None:
+    raise ValueError("standing_statistics got no inputs.")
+  flat = flax.traverse_util.flatten_dict(sums)
+  batch_stats = flax.traverse_util.flatten_dict(collections["batch_stats"])
+  for path, total in flat.items():
+    batch_stats[(*path[:-1], "moments", path[-1])] = total / count
+  return {**collections,
+          "batch_stats": flax.traverse_util.unflatten_dict(batch_stats)}
