@@ -76,6 +76,19 @@ class Standardize(nn.Module):
         name="moments")(x)
 
 
+class _BatchStatistics(nn.Module):
+  """The batch-statistics fields of `Standardize`, shared by the batch norms."""
+  momentum: float = 0.9
+  epsilon: float = 1e-5
+  axis_name: str | None = None
+  group_size: int | None = None
+
+  def standardize(self, x: jax.Array, train: bool) -> jax.Array:
+    """x standardized by a `Standardize` child with these fields."""
+    return Standardize(self.momentum, self.epsilon, self.axis_name,
+                       self.group_size)(x, train=train)
+
+
 def _per_example(v: jax.Array, x: jax.Array) -> jax.Array:
   """[N, C] scales or offsets broadcast against x of shape [N, ..., C]."""
   return v.reshape(v.shape[0], *([1] * (x.ndim - 2)), v.shape[-1])
@@ -93,42 +106,32 @@ class Identity(nn.Module):
 
 
 @gin.register("standardize", module="normalizers")
-class StandardizeNorm(nn.Module):
+class StandardizeNorm(_BatchStatistics):
   """Batch standardization only (Compare GAN's `standardize_batch`)."""
-  momentum: float = 0.9
-  epsilon: float = 1e-5
-  axis_name: str | None = None
-  group_size: int | None = None
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool, y: jax.Array | None = None,
                z: jax.Array | None = None) -> jax.Array:
     del y, z
-    return Standardize(self.momentum, self.epsilon, self.axis_name,
-                       self.group_size)(x, train=train)
+    return self.standardize(x, train)
 
 
 @gin.register("batch_norm", module="normalizers")
-class BatchNorm(nn.Module):
+class BatchNorm(_BatchStatistics):
   """Batch norm with a learned scale γ (init 1) and offset β (init 0)."""
-  momentum: float = 0.9
-  epsilon: float = 1e-5
-  axis_name: str | None = None
-  group_size: int | None = None
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool, y: jax.Array | None = None,
                z: jax.Array | None = None) -> jax.Array:
     del y, z
-    h = Standardize(self.momentum, self.epsilon, self.axis_name,
-                    self.group_size)(x, train=train)
+    h = self.standardize(x, train)
     scale = self.param("scale", nn.initializers.ones, (x.shape[-1],))
     offset = self.param("offset", nn.initializers.zeros, (x.shape[-1],))
     return h * scale + offset
 
 
 @gin.register("conditional_batch_norm", module="normalizers")
-class ConditionalBatchNorm(nn.Module):
+class ConditionalBatchNorm(_BatchStatistics):
   """Batch norm whose γ and β are linear functions of a conditioning vector.
 
   γ = 1 + W_γ y and β = W_β y, with W initialized to zero, so the layer
@@ -141,10 +144,6 @@ class ConditionalBatchNorm(nn.Module):
     use_bias: give the γ and β projections a bias (Compare GAN: False).
     compare_gan_gamma: γ = W_γ y without the +1, W ~ N(0, 0.02²).
   """
-  momentum: float = 0.9
-  epsilon: float = 1e-5
-  axis_name: str | None = None
-  group_size: int | None = None
   use_bias: bool = False
   compare_gan_gamma: bool = False
 
@@ -157,8 +156,7 @@ class ConditionalBatchNorm(nn.Module):
           "conditional_batch_norm needs a conditioning vector, but the model "
           "passed none: use it in a class-conditional model (GAN.num_classes "
           "> 0) or pick normalizers.batch_norm.")
-    h = Standardize(self.momentum, self.epsilon, self.axis_name,
-                    self.group_size)(x, train=train)
+    h = self.standardize(x, train)
     init = (nn.initializers.normal(0.02) if self.compare_gan_gamma
             else nn.initializers.zeros)
     channels = x.shape[-1]
@@ -172,16 +170,12 @@ class ConditionalBatchNorm(nn.Module):
 
 
 @gin.register("self_modulated_batch_norm", module="normalizers")
-class SelfModulatedBatchNorm(nn.Module):
+class SelfModulatedBatchNorm(_BatchStatistics):
   """Batch norm with γ, β from the latent z (Chen et al. 2019, self-modulation).
 
   h = ReLU(W₁z) with `num_hidden` units (skipped when 0), γ = W_γh + 1 (bias
   initialized to 1 as in Compare GAN), β = W_βh.
   """
-  momentum: float = 0.9
-  epsilon: float = 1e-5
-  axis_name: str | None = None
-  group_size: int | None = None
   num_hidden: int = 32
 
   @nn.compact
@@ -191,8 +185,7 @@ class SelfModulatedBatchNorm(nn.Module):
     if z is None:
       raise ValueError("self_modulated_batch_norm needs the latent z; it only "
                        "works in a generator.")
-    h = Standardize(self.momentum, self.epsilon, self.axis_name,
-                    self.group_size)(x, train=train)
+    h = self.standardize(x, train)
     init = nn.initializers.normal(0.02)
     hidden = z
     if self.num_hidden > 0:

@@ -23,6 +23,7 @@ import jax
 import jax.numpy as jnp
 
 from ganjax import normalizers
+from ganjax.models import blocks
 from ganjax.models import layers
 
 _INIT = nn.initializers.normal(0.02)
@@ -63,8 +64,7 @@ class Generator(nn.Module):
     layers.check_labels(self.num_classes, y)
     height, width, channels = self.output_shape
     heights, widths = _halvings(height, 4), _halvings(width, 4)
-    norm_class = self.norm or (normalizers.ConditionalBatchNorm
-                               if self.num_classes else normalizers.BatchNorm)
+    norm_class = blocks.default_norm(self.norm, self.num_classes)
     norm = lambda h: nn.relu(norm_class()(h, train=train, y=y, z=z))
     h = nn.Dense(heights[4] * widths[4] * 8 * self.width,
                  kernel_init=self.kernel_init)(z)
@@ -124,10 +124,5 @@ class Discriminator(nn.Module):
         h = self.norm()(h, train=train)
       h = nn.leaky_relu(h, 0.2)
     h = h.reshape(h.shape[0], -1)
-    self.sow("intermediates", "features", h)
-    logits = normalizers.wrap(
-        self.weight_norm, nn.Dense(1, kernel_init=self.kernel_init), h,
-        train=train)
-    return logits + layers.ClassHeads(
-        self.num_classes, self.project_y, self.aux_classifier,
-        self.weight_norm)(h, y, train=train)
+    return layers.discriminator_logits(self, h, y, train=train,
+                                       fc_name=None)

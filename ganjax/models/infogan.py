@@ -128,9 +128,4 @@ class Discriminator(nn.Module):
     h = wrap(nn.Dense(16 * self.ch, kernel_init=self.kernel_init,
                       name="fc3"), h)
     h = _lrelu(self.norm(name="bn3")(h, train=train, y=y))
-    self.sow("intermediates", "features", h)
-    logits = wrap(nn.Dense(1, kernel_init=self.kernel_init, name="final_fc"),
-                  h)
-    return logits + layers.ClassHeads(
-        self.num_classes, self.project_y, self.aux_classifier,
-        self.weight_norm)(h, y, train=train)
+    return layers.discriminator_logits(self, h, y, train=train)

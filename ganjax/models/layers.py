@@ -177,3 +177,23 @@ class ClassHeads(nn.Module):
           self.weight_norm, nn.Dense(self.num_classes, name="classifier"), h,
           train=train))
     return out
+
+
+def discriminator_logits(module: nn.Module, h: jax.Array,
+                         y: jax.Array | None, *, train: bool,
+                         fc_name: str | None = "final_fc") -> jax.Array:
+  """A D's output from its penultimate features h: FC → 1, plus class heads.
+
+  Called inside `module`'s compact `__call__` (its layers become the D's
+  own): sows h as "features" for self-supervised heads, and adds the
+  projection / AC-GAN heads of a conditional D. `module` is the D, with
+  fields num_classes, project_y, aux_classifier, weight_norm, kernel_init.
+  """
+  module.sow("intermediates", "features", h)
+  logits = normalizers.wrap(
+      module.weight_norm,
+      nn.Dense(1, kernel_init=module.kernel_init, name=fc_name), h,
+      train=train)
+  return logits + ClassHeads(
+      module.num_classes, module.project_y, module.aux_classifier,
+      module.weight_norm)(h, y, train=train)

@@ -130,11 +130,4 @@ class Discriminator(nn.Module):
         h = block(channels * 2, "down", f"B_{s}_down")(h, train=train, y=y)
         channels *= 2
     h = h.reshape(h.shape[0], -1)
-    self.sow("intermediates", "features", h)
-    logits = normalizers.wrap(
-        self.weight_norm,
-        nn.Dense(1, kernel_init=self.kernel_init, name="final_fc"), h,
-        train=train)
-    return logits + layers.ClassHeads(
-        self.num_classes, self.project_y, self.aux_classifier,
-        self.weight_norm)(h, y, train=train)
+    return layers.discriminator_logits(self, h, y, train=train)

@@ -227,11 +227,4 @@ class Discriminator(nn.Module):
         h = attention.NonLocalBlock(self.weight_norm, self.kernel_init,
                                     name="non_local_block")(h, train=train)
     h = jnp.sum(nn.relu(h), axis=(1, 2))
-    self.sow("intermediates", "features", h)
-    logits = normalizers.wrap(
-        self.weight_norm,
-        nn.Dense(1, kernel_init=self.kernel_init, name="final_fc"), h,
-        train=train)
-    return logits + layers.ClassHeads(
-        self.num_classes, self.project_y, self.aux_classifier,
-        self.weight_norm)(h, y, train=train)
+    return layers.discriminator_logits(self, h, y, train=train)

@@ -111,11 +111,4 @@ class Discriminator(nn.Module):
           self.kernel_init, shortcut_kernel=self.shortcut_kernel,
           name=f"B{i}")(h, train=train, y=y)
     h = jnp.mean(nn.relu(h), axis=(1, 2))
-    self.sow("intermediates", "features", h)
-    logits = normalizers.wrap(
-        self.weight_norm,
-        nn.Dense(1, kernel_init=self.kernel_init, name="final_fc"), h,
-        train=train)
-    return logits + layers.ClassHeads(
-        self.num_classes, self.project_y, self.aux_classifier,
-        self.weight_norm)(h, y, train=train)
+    return layers.discriminator_logits(self, h, y, train=train)

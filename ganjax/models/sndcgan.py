@@ -127,11 +127,4 @@ class Discriminator(nn.Module):
         h = self.norm(name=f"bn{i + 1}")(h, train=train, y=y)
       h = nn.leaky_relu(h, 0.1)
     h = h.reshape(h.shape[0], -1)
-    self.sow("intermediates", "features", h)
-    logits = normalizers.wrap(
-        self.weight_norm,
-        nn.Dense(1, kernel_init=self.kernel_init, name="final_fc"), h,
-        train=train)
-    return logits + layers.ClassHeads(
-        self.num_classes, self.project_y, self.aux_classifier,
-        self.weight_norm)(h, y, train=train)
+    return layers.discriminator_logits(self, h, y, train=train)
