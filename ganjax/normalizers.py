@@ -94,7 +94,7 @@ def _per_example(v: jax.Array, x: jax.Array) -> jax.Array:
   return v.reshape(v.shape[0], *([1] * (x.ndim - 2)), v.shape[-1])
 
 
-@gin.register("none", module="normalizers")
+@gin.configurable("none", module="normalizers")
 class Identity(nn.Module):
   """No normalization."""
 
@@ -105,7 +105,7 @@ class Identity(nn.Module):
     return x
 
 
-@gin.register("standardize", module="normalizers")
+@gin.configurable("standardize", module="normalizers")
 class StandardizeNorm(_BatchStatistics):
   """Batch standardization only (Compare GAN's `standardize_batch`)."""
 
@@ -116,7 +116,7 @@ class StandardizeNorm(_BatchStatistics):
     return self.standardize(x, train)
 
 
-@gin.register("batch_norm", module="normalizers")
+@gin.configurable("batch_norm", module="normalizers")
 class BatchNorm(_BatchStatistics):
   """Batch norm with a learned scale γ (init 1) and offset β (init 0)."""
 
@@ -130,7 +130,7 @@ class BatchNorm(_BatchStatistics):
     return h * scale + offset
 
 
-@gin.register("conditional_batch_norm", module="normalizers")
+@gin.configurable("conditional_batch_norm", module="normalizers")
 class ConditionalBatchNorm(_BatchStatistics):
   """Batch norm whose γ and β are linear functions of a conditioning vector.
 
@@ -169,7 +169,7 @@ class ConditionalBatchNorm(_BatchStatistics):
     return h * _per_example(gamma, x) + _per_example(beta, x)
 
 
-@gin.register("self_modulated_batch_norm", module="normalizers")
+@gin.configurable("self_modulated_batch_norm", module="normalizers")
 class SelfModulatedBatchNorm(_BatchStatistics):
   """Batch norm with γ, β from the latent z (Chen et al. 2019, self-modulation).
 
@@ -197,7 +197,7 @@ class SelfModulatedBatchNorm(_BatchStatistics):
     return h * _per_example(gamma, x) + _per_example(beta, x)
 
 
-@gin.register("layer_norm", module="normalizers")
+@gin.configurable("layer_norm", module="normalizers")
 class LayerNorm(nn.Module):
   """Layer norm over all axes but the batch, γ and β per channel.
 
@@ -214,7 +214,7 @@ class LayerNorm(nn.Module):
                         feature_axes=-1, name="norm")(x)
 
 
-@gin.register("pixel_norm", module="normalizers")
+@gin.configurable("pixel_norm", module="normalizers")
 class PixelNorm(nn.Module):
   """Pixel-wise feature normalization (Karras et al. 2018, progressive GAN).
 
@@ -230,7 +230,7 @@ class PixelNorm(nn.Module):
         jnp.mean(jnp.square(x), axis=-1, keepdims=True) + self.epsilon)
 
 
-@gin.register("no_weight_norm", module="normalizers")
+@gin.configurable("no_weight_norm", module="normalizers")
 class NoWeightNorm(nn.Module):
   """Calls the layer as it is."""
   layer: nn.Module
@@ -241,7 +241,7 @@ class NoWeightNorm(nn.Module):
     return self.layer(x)
 
 
-@gin.register("spectral_norm", module="normalizers")
+@gin.configurable("spectral_norm", module="normalizers")
 class SpectralNorm(nn.Module):
   """Spectral normalization (Miyato et al. 2018): W / σ(W), σ by power iteration.
 
@@ -263,7 +263,7 @@ class SpectralNorm(nn.Module):
                                x, update_stats=train)
 
 
-@gin.register("weight_norm", module="normalizers")
+@gin.configurable("weight_norm", module="normalizers")
 class WeightNorm(nn.Module):
   """Weight normalization (Salimans & Kingma 2016), Flax's `nn.WeightNorm`.
 
@@ -278,7 +278,7 @@ class WeightNorm(nn.Module):
     return nn.WeightNorm(self.layer)(x)
 
 
-@gin.register("equalized_lr", module="normalizers")
+@gin.configurable("equalized_lr", module="normalizers")
 class EqualizedLR(nn.Module):
   """Equalized learning rate (Karras et al. 2018): W = c·Ŵ, c = gain/√fan_in.
 

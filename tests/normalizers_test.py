@@ -1,6 +1,7 @@
 """Tests of ganjax.normalizers against direct numpy computations."""
 
 import flax.linen as nn
+import gin
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -197,3 +198,12 @@ def test_standing_statistics_average_the_batch_statistics():
   np.testing.assert_allclose(
       stats["var"], np.mean([b.var((0, 1, 2)) for b in x], 0), rtol=1e-5)
   assert "standing_stats" not in standing
+
+
+def test_gin_bindings_reach_normalizers_built_by_default(clean_gin):
+  # Models name their default normalizer classes directly (not through
+  # "@normalizers.…"), so the bindings must apply on every construction.
+  gin.parse_config("normalizers.batch_norm.momentum = 0.5\n"
+                   "normalizers.spectral_norm.power_iterations = 3")
+  assert normalizers.BatchNorm().momentum == 0.5
+  assert normalizers.SpectralNorm(layer=nn.Dense(2)).power_iterations == 3
