@@ -71,7 +71,7 @@ NETWORKS = {
                 False, 20),
     "sndcgan": ("ganjax.models.sndcgan", "models.sndcgan", (32, 32, 3), True,
                 2),
-    "resnet_cifar": ("ganjax.models.resnet", "models.resnet_cifar",
+    "resnet_cifar": ("ganjax.models.resnet_cifar", "models.resnet_cifar",
                      (32, 32, 3), True, 1),
 }
 

@@ -9,6 +9,7 @@ from typing import Callable
 
 import gin
 import jax
+import numpy as np
 
 from ganjax import gan as gan_lib
 from ganjax import state as state_lib
@@ -18,7 +19,7 @@ from ganjax.data import dataset
 @dataclasses.dataclass(frozen=True)
 class Experiment:
   """A data set and a GAN with the batch size and seed of a run."""
-  data: dataset.ArrayDataset
+  data: dataset.Dataset
   gan: gan_lib.GAN
   batch_size: int
   seed: int
@@ -47,9 +48,27 @@ class Experiment:
                            self.seed)
 
 
+def check_batch(batch: dict[str, np.ndarray], spec: dataset.DataSpec) -> None:
+  """Raises, naming the problem, unless `batch` is what the models take."""
+  x = batch["x"]
+  if x.shape[1:] != spec.shape:
+    raise ValueError(f"The data set serves examples of shape {x.shape[1:]} "
+                     f"but declares {spec.shape}; fix its preprocessing.")
+  if x.dtype != np.float32:
+    raise ValueError(f"The data set serves {x.dtype} examples; the models "
+                     "take float32.")
+  if spec.is_image and (x.min() < -1.0 or x.max() > 1.0):
+    raise ValueError(f"Images must lie in [-1, 1] (got [{x.min():.3g}, "
+                     f"{x.max():.3g}]); scale uint8 images with "
+                     "dataset.images_to_model_range.")
+  if spec.num_classes and "label" not in batch:
+    raise ValueError(f"The data set declares {spec.num_classes} classes but "
+                     "serves no labels.")
+
+
 @gin.configurable("experiment")
 def make_experiment(
-    dataset: Callable[..., dataset.ArrayDataset] = gin.REQUIRED,
+    dataset: Callable[..., dataset.Dataset] = gin.REQUIRED,
     batch_size: int = 64, seed: int = 0) -> Experiment:
   """Builds the experiment.
 
@@ -64,5 +83,6 @@ def make_experiment(
   if batch_size < 1:
     raise ValueError(f"experiment.batch_size must be >= 1, got {batch_size}.")
   data = dataset(seed=seed)
+  check_batch(data.batch(0, 1, seed), data.spec)
   return Experiment(data=data, gan=gan_lib.make_gan(data.spec),
                     batch_size=batch_size, seed=seed)

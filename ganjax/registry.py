@@ -18,7 +18,9 @@ from ganjax import losses
 from ganjax import normalizers
 from ganjax import penalties
 from ganjax import train
+from ganjax.data import catalog
 from ganjax.data import digits
+from ganjax.data import image_folder
 from ganjax.data import mixtures
 from ganjax.models import dcgan
 from ganjax.models import infogan

@@ -15,6 +15,7 @@ from ganjax import config
 from ganjax import experiment as experiment_lib
 from ganjax import samples
 from ganjax import steps
+from ganjax.data import prefetch
 from ganjax.metrics import mode_coverage
 
 
@@ -92,8 +93,9 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
   train_step = jax.jit(functools.partial(steps.train_step, exp.gan),
                        donate_argnums=0)
   buffer = []
-  for step in range(int(state.step), num_steps):
-    state, metrics = train_step(state, exp.batch(step), exp.train_key)
+  remaining = range(int(state.step), num_steps)
+  for step, batch in zip(remaining, prefetch.prefetch(exp.batch, remaining)):
+    state, metrics = train_step(state, batch, exp.train_key)
     buffer.append(metrics)
     done = step + 1
     report_progress(done)

@@ -7,13 +7,28 @@ import gin
 import jax
 import numpy as np
 import pytest
+import tensorflow_datasets as tfds
 
 from ganjax import config
 from ganjax import experiment as experiment_lib
+from ganjax import gan as gan_lib
 from ganjax import steps
 
 _EXPERIMENTS = sorted(glob.glob(os.path.join(config.CONFIG_DIR, "experiments",
-                                             "*.gin")))
+                                             "**", "*.gin"), recursive=True))
+_DATASETS = sorted(glob.glob(os.path.join(config.CONFIG_DIR, "datasets",
+                                          "*.gin")))
+
+
+def _name(path):
+  return os.path.relpath(path, config.CONFIG_DIR)
+
+
+@pytest.fixture
+def mock_tfds():
+  """TFDS data sets as random examples of the right specs (no download)."""
+  with tfds.testing.mock_data(num_examples=4):
+    yield
 
 
 def test_there_are_experiments():
@@ -22,8 +37,16 @@ def test_there_are_experiments():
                       "quickstart.gin") in _EXPERIMENTS
 
 
-@pytest.mark.parametrize("path", _EXPERIMENTS, ids=os.path.basename)
-def test_experiment_parses_and_builds(path, clean_gin):
+def test_compare_gan_examples_and_sngan_are_there():
+  names = {_name(p) for p in _EXPERIMENTS}
+  assert {f"experiments/compare_gan/{n}.gin" for n in (
+      "dcgan_celeba64", "resnet_cifar10", "resnet_lsun-bedroom128",
+      "sndcgan_celebahq128", "biggan_imagenet128")} <= names
+  assert "experiments/sngan_cifar10.gin" in names
+
+
+@pytest.mark.parametrize("path", _EXPERIMENTS, ids=_name)
+def test_experiment_parses_and_builds(path, clean_gin, mock_tfds):
   config.parse([path], [])
   exp = experiment_lib.make_experiment()
   assert exp.batch_size >= 1
@@ -31,19 +54,26 @@ def test_experiment_parses_and_builds(path, clean_gin):
   assert state.step.shape == ()
   # G makes examples of the data's shape.
   z = jax.ShapeDtypeStruct((2, exp.gan.z_dim), np.float32)
-  fake = jax.eval_shape(
-      lambda p, c, z: exp.gan.generator.apply({"params": p, **c}, z,
-                                              train=False),
-      state.g_params, state.g_collections, z)
+  y = (jax.ShapeDtypeStruct((2, exp.gan.num_classes), np.float32)
+       if exp.gan.conditional else None)
+  fake, _ = jax.eval_shape(
+      lambda p, c, z, y: gan_lib.apply_model(exp.gan.generator, p, c, z, y,
+                                             train=False),
+      state.g_params, state.g_collections, z, y)
   assert fake.shape == (2, *exp.data.spec.shape)
-  # One whole train step on a real batch traces: batch sizes fit disc_iters
-  # and PacGAN's packing.
-  batch = exp.batch(0)
-  assert batch["x"].shape == (exp.batch_size * exp.gan.disc_iters,
-                              *exp.data.spec.shape)
+  # A real (small) batch has the declared shapes; one whole train step on a
+  # batch of the configured size traces: batch sizes fit disc_iters and
+  # PacGAN's packing, labels reach a conditional model.
+  real = exp.data.batch(0, 2, exp.seed)
+  assert real["x"].shape == (2, *exp.data.spec.shape)
+  size = exp.batch_size * exp.gan.disc_iters
+  batch = {"x": jax.ShapeDtypeStruct((size, *exp.data.spec.shape),
+                                     np.float32)}
+  if exp.gan.conditional:
+    batch["label"] = jax.ShapeDtypeStruct((size,), np.int32)
   new_state, metrics = jax.eval_shape(
-      lambda s, x: steps.train_step(exp.gan, s, {"x": x}, exp.train_key),
-      state, jax.ShapeDtypeStruct(batch["x"].shape, batch["x"].dtype))
+      lambda s, b: steps.train_step(exp.gan, s, b, exp.train_key),
+      state, batch)
   assert jax.tree.structure(new_state) == jax.tree.structure(state)
   assert metrics["g_loss"].shape == ()
   # train.num_steps is bound, as `ganjax.main` needs it.
@@ -53,8 +83,16 @@ def test_experiment_parses_and_builds(path, clean_gin):
   assert num_steps > 0
 
 
-@pytest.mark.parametrize("path", _EXPERIMENTS, ids=os.path.basename)
-def test_written_config_round_trips(path, clean_gin, tmp_path):
+@pytest.mark.parametrize("path", _DATASETS, ids=_name)
+def test_dataset_config_builds(path, clean_gin, mock_tfds):
+  config.parse(["base.gin", path, "models/dcgan.gin"],
+               ["train.num_steps = 1"])
+  data = experiment_lib.make_experiment().data
+  assert data.batch(0, 2, 0)["x"].shape == (2, *data.spec.shape)
+
+
+@pytest.mark.parametrize("path", _EXPERIMENTS, ids=_name)
+def test_written_config_round_trips(path, clean_gin, tmp_path, mock_tfds):
   # `ganjax.sample` rebuilds the model from the config.gin a run writes.
   config.parse([path], [])
   original = gin.config_str()

@@ -2,7 +2,10 @@
 
 The loop asks a `Dataset` for its global batch number `index`; batches are a
 pure function of (seed, index), so a resumed run sees exactly the batches an
-uninterrupted run would have seen, with no iterator state to save.
+uninterrupted run would have seen, with no iterator state to save: the
+checkpointed step is the input position. On multi-host runs each process
+takes its own contiguous part of the global batch, so the processes see
+disjoint examples that together make up the global batch.
 """
 
 import dataclasses
@@ -25,12 +28,70 @@ class DataSpec:
   is_image: bool
 
 
-class ArrayDataset:
-  """Examples held in memory, reshuffled every epoch from (seed, epoch).
+def images_to_model_range(images: np.ndarray) -> np.ndarray:
+  """uint8 images in [0, 255] → float32 in [-1, 1], what the models take."""
+  return images.astype(np.float32) / 127.5 - 1.0
+
+
+class Dataset:
+  """Examples in a fixed order, reshuffled every epoch from (seed, epoch).
+
+  Subclasses say how many examples there are (`__len__`) and how to read
+  rows of them (`_read`); this class decides which rows make up a batch.
 
   Attributes:
     spec: the DataSpec of the examples.
-    examples: [N, *spec.shape] float32.
+  """
+  spec: DataSpec
+
+  def __len__(self) -> int:
+    raise NotImplementedError
+
+  def _read(self, rows: np.ndarray,
+            rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """{"x": float32 examples, "label": int32 labels if any} of `rows`.
+
+    `rng` is seeded by the batch, for random preprocessing such as crops.
+    """
+    raise NotImplementedError
+
+  @functools.lru_cache(maxsize=4)
+  def _permutation(self, seed: int, epoch: int) -> np.ndarray:
+    return np.random.default_rng((seed, epoch)).permutation(len(self))
+
+  def batch(self, index: int, batch_size: int, seed: int,
+            process_index: int = 0,
+            process_count: int = 1) -> dict[str, np.ndarray]:
+    """This process's part of global batch `index` (of `batch_size`).
+
+    Returns:
+      {"x": [batch_size / process_count, *shape] float32} and, for labeled
+      data, {"label": [...] int32} (−1 marks an example whose label is
+      withheld for semi-supervised training).
+    """
+    if batch_size % process_count:
+      raise ValueError(f"The global batch of {batch_size} does not split "
+                       f"evenly over {process_count} processes.")
+    per_process = batch_size // process_count
+    start = index * batch_size + process_index * per_process
+    positions = np.arange(start, start + per_process)
+    epochs, offsets = np.divmod(positions, len(self))
+    rows = np.empty_like(positions)
+    for epoch in np.unique(epochs):
+      in_epoch = epochs == epoch
+      rows[in_epoch] = self._permutation(seed, int(epoch))[offsets[in_epoch]]
+    return self._read(rows, np.random.default_rng((seed, index,
+                                                   process_index)))
+
+
+class ArrayDataset(Dataset):
+  """Examples held in memory.
+
+  Attributes:
+    spec: the DataSpec of the examples.
+    examples: [N, *spec.shape], float32 as the models take them, or uint8
+      images in [0, 255] (scaled to [-1, 1] batch by batch, a quarter of the
+      memory).
     labels: [N] int32, or None.
   """
 
@@ -39,32 +100,22 @@ class ArrayDataset:
     if examples.shape[1:] != spec.shape:
       raise ValueError(f"Examples of shape {examples.shape[1:]} do not match "
                        f"the data spec's {spec.shape}.")
+    if examples.dtype == np.uint8 and not spec.is_image:
+      raise ValueError("uint8 examples are read as images; this data spec "
+                       "is not an image spec.")
     self.spec = spec
-    self.examples = examples.astype(np.float32)
+    self.examples = (examples if examples.dtype == np.uint8
+                     else examples.astype(np.float32))
     self.labels = None if labels is None else labels.astype(np.int32)
 
   def __len__(self) -> int:
     return len(self.examples)
 
-  @functools.lru_cache(maxsize=4)
-  def _permutation(self, seed: int, epoch: int) -> np.ndarray:
-    return np.random.default_rng((seed, epoch)).permutation(len(self))
-
-  def batch(self, index: int, batch_size: int,
-            seed: int) -> dict[str, np.ndarray]:
-    """The `index`-th batch of `batch_size` examples for the run's `seed`.
-
-    Returns:
-      {"x": [batch_size, *shape] float32} and, for labeled data,
-      {"label": [batch_size] int32}.
-    """
-    positions = np.arange(index * batch_size, (index + 1) * batch_size)
-    epochs, offsets = np.divmod(positions, len(self))
-    rows = np.empty_like(positions)
-    for epoch in np.unique(epochs):
-      in_epoch = epochs == epoch
-      rows[in_epoch] = self._permutation(seed, int(epoch))[offsets[in_epoch]]
-    batch = {"x": self.examples[rows]}
+  def _read(self, rows: np.ndarray,
+            rng: np.random.Generator) -> dict[str, np.ndarray]:
+    del rng  # No random preprocessing.
+    x = self.examples[rows]
+    batch = {"x": images_to_model_range(x) if x.dtype == np.uint8 else x}
     if self.labels is not None:
       batch["label"] = self.labels[rows]
     return batch

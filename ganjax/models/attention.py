@@ -42,7 +42,7 @@ class NonLocalBlock(nn.Module):
     def conv(inputs: jax.Array, features: int, name: str) -> jax.Array:
       return normalizers.wrap(
           self.weight_norm,
-          nn.Conv(features, (1, 1), use_bias=False,
+          layers.Conv(features, (1, 1), use_bias=False,
                   kernel_init=self.kernel_init, name=name), inputs,
           train=train)
 

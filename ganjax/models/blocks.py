@@ -155,7 +155,7 @@ class ResNetBlock(nn.Module):
     def conv(h: jax.Array, kernel: int, name: str) -> jax.Array:
       return normalizers.wrap(
           self.weight_norm,
-          nn.Conv(self.features, (kernel, kernel),
+          layers.Conv(self.features, (kernel, kernel),
                   kernel_init=self.kernel_init, name=name), h, train=train)
 
     def up(h: jax.Array) -> jax.Array:

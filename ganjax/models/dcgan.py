@@ -118,7 +118,7 @@ class Discriminator(nn.Module):
     for i, multiplier in enumerate((1, 2, 4, 8)):
       h = normalizers.wrap(
           self.weight_norm,
-          nn.Conv(multiplier * self.width, (5, 5), strides=(2, 2),
+          layers.Conv(multiplier * self.width, (5, 5), strides=(2, 2),
                   kernel_init=self.kernel_init), h, train=train)
       if i > 0:
         h = self.norm()(h, train=train)

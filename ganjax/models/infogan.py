@@ -119,9 +119,9 @@ class Discriminator(nn.Module):
     def wrap(layer: nn.Module, h: jax.Array) -> jax.Array:
       return normalizers.wrap(self.weight_norm, layer, h, train=train)
 
-    h = _lrelu(wrap(nn.Conv(self.ch, (4, 4), (2, 2),
+    h = _lrelu(wrap(layers.Conv(self.ch, (4, 4), (2, 2),
                             kernel_init=self.kernel_init, name="conv1"), x))
-    h = wrap(nn.Conv(2 * self.ch, (4, 4), (2, 2),
+    h = wrap(layers.Conv(2 * self.ch, (4, 4), (2, 2),
                      kernel_init=self.kernel_init, name="conv2"), h)
     h = _lrelu(self.norm(name="bn2")(h, train=train, y=y))
     h = h.reshape(h.shape[0], -1)

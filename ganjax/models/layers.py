@@ -1,11 +1,17 @@
 """Layers shared by the architectures.
 
+`Conv` is flax's `nn.Conv` with `conv_general_dilated` below: on CPU a 2-D
+convolution runs as strided slices of the padded input and one matmul
+(im2col), because XLA:CPU takes slow paths for strided convolutions' input
+gradients, for kernels larger than their input and for lhs-dilated
+convolutions (jax-ml/jax#23783; benchmarks/README.md has the measurements).
+Other backends keep `lax.conv_general_dilated`. The choice is made per
+platform when a function is compiled, so one model serves all backends.
+
 `ConvTranspose` is TensorFlow's `conv2d_transpose`: the adjoint of a strided
 convolution, with the output size given explicitly (so 4 → 7 → 14 → 28 works
-as in Compare GAN's DCGAN). Its gradients are written by hand because XLA:CPU
-computes the kernel gradient of `lax.conv_transpose` (an lhs-dilated
-convolution) on a very slow path (jax-ml/jax#23783): here both gradients are
-ordinary strided convolutions.
+as in Compare GAN's DCGAN). It is the linear transpose of the convolution
+above, so on CPU it too is matmuls, pads and slices, and its gradients are.
 """
 
 import functools
@@ -23,14 +29,66 @@ _DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 Initializer = Callable[..., jax.Array]
 
 
-def _strided_conv(y: jax.Array, kernel: jax.Array, strides: tuple[int, int],
-                  padding: str) -> jax.Array:
-  """The convolution S whose adjoint is the transposed convolution."""
-  return lax.conv_general_dilated(y, kernel, strides, padding,
-                                  dimension_numbers=_DIMENSIONS)
+def _conv_as_matmul(x: jax.Array, kernel: jax.Array,
+                    strides: Sequence[int],
+                    pads: Sequence[tuple[int, int]],
+                    precision: Any = None) -> jax.Array:
+  """An NHWC × HWIO convolution as im2col: strided slices and one matmul."""
+  kh, kw, c_in, c_out = kernel.shape
+  x = lax.pad(x, jnp.zeros((), x.dtype),
+              ((0, 0, 0), (*pads[0], 0), (*pads[1], 0), (0, 0, 0)))
+  n, h, w, _ = x.shape
+  ho, wo = (h - kh) // strides[0] + 1, (w - kw) // strides[1] + 1
+  patches = jnp.concatenate([
+      lax.slice(x, (0, i, j, 0),
+                (n, i + (ho - 1) * strides[0] + 1,
+                 j + (wo - 1) * strides[1] + 1, c_in),
+                (1, *strides, 1))
+      for i in range(kh) for j in range(kw)], axis=-1)
+  return lax.dot_general(patches, kernel.reshape(kh * kw * c_in, c_out),
+                         (((3,), (0,)), ((), ())), precision=precision)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def conv_general_dilated(lhs: jax.Array, rhs: jax.Array,
+                         window_strides: Sequence[int],
+                         padding: str | Sequence[tuple[int, int]],
+                         lhs_dilation: Sequence[int] | None = None,
+                         rhs_dilation: Sequence[int] | None = None,
+                         dimension_numbers: Any = None,
+                         feature_group_count: int = 1,
+                         precision: Any = None) -> jax.Array:
+  """`lax.conv_general_dilated`, computed as im2col on CPU where it applies.
+
+  The im2col path covers what the architectures use: 2-D NHWC inputs, HWIO
+  kernels, no dilation, no feature groups. Anything else, and every
+  non-CPU backend, goes to `lax.conv_general_dilated` unchanged.
+  """
+  def native(x, k):
+    return lax.conv_general_dilated(
+        x, k, window_strides, padding, lhs_dilation, rhs_dilation,
+        dimension_numbers, feature_group_count, precision=precision)
+
+  plain = (lhs.ndim == 4 and feature_group_count == 1
+           and all(d == 1 for d in (lhs_dilation or (1, 1)))
+           and all(d == 1 for d in (rhs_dilation or (1, 1)))
+           and lax.conv_dimension_numbers(lhs.shape, rhs.shape,
+                                          dimension_numbers)
+           == lax.conv_dimension_numbers(lhs.shape, rhs.shape, _DIMENSIONS))
+  if not plain:
+    return native(lhs, rhs)
+  pads = (lax.padtype_to_pads(lhs.shape[1:3], rhs.shape[:2], window_strides,
+                              padding)
+          if isinstance(padding, str) else padding)
+  return lax.platform_dependent(
+      lhs, rhs, default=native,
+      cpu=lambda x, k: _conv_as_matmul(x, k, window_strides, pads, precision))
+
+
+class Conv(nn.Conv):
+  """`nn.Conv` computed by `conv_general_dilated` above (im2col on CPU)."""
+  conv_general_dilated: Any = conv_general_dilated
+
+
 def conv_transpose(x: jax.Array, kernel: jax.Array,
                    output_hw: tuple[int, int], strides: tuple[int, int],
                    padding: str) -> jax.Array:
@@ -49,24 +107,9 @@ def conv_transpose(x: jax.Array, kernel: jax.Array,
   out = jax.ShapeDtypeStruct((x.shape[0], *output_hw, kernel.shape[2]),
                              x.dtype)
   adjoint = jax.linear_transpose(
-      lambda y: _strided_conv(y, kernel, strides, padding), out)
+      lambda y: conv_general_dilated(y, kernel, strides, padding,
+                                     dimension_numbers=_DIMENSIONS), out)
   return adjoint(x)[0]
-
-
-def _conv_transpose_fwd(x, kernel, output_hw, strides, padding):
-  return conv_transpose(x, kernel, output_hw, strides, padding), (x, kernel)
-
-
-def _conv_transpose_bwd(output_hw, strides, padding, residuals, g):
-  x, kernel = residuals
-  # ⟨g, Sᵀx⟩ = ⟨S g, x⟩: both gradients come from the strided convolution.
-  dx, pullback = jax.vjp(
-      lambda k: _strided_conv(g, k, strides, padding), kernel)
-  (dkernel,) = pullback(x)
-  return dx, dkernel
-
-
-conv_transpose.defvjp(_conv_transpose_fwd, _conv_transpose_bwd)
 
 
 class ConvTranspose(nn.Module):

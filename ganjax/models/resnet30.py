@@ -83,7 +83,7 @@ class Generator(nn.Module):
       channels //= 2
     h = normalizers.wrap(
         self.weight_norm,
-        nn.Conv(self.output_shape[-1], (3, 3), kernel_init=self.kernel_init,
+        layers.Conv(self.output_shape[-1], (3, 3), kernel_init=self.kernel_init,
                 name="final_conv"), h, train=train)
     return jnp.tanh(h)
 
@@ -118,7 +118,7 @@ class Discriminator(nn.Module):
     channels = self.ch // 4
     h = normalizers.wrap(
         self.weight_norm,
-        nn.Conv(channels, (3, 3), kernel_init=self.kernel_init,
+        layers.Conv(channels, (3, 3), kernel_init=self.kernel_init,
                 name="color_conv"), x, train=train)
     block = lambda features, scale, name: blocks.ResNetBlock(
         features, scale, self.norm, self.weight_norm, self.kernel_init,

@@ -91,7 +91,7 @@ class BottleneckBlock(nn.Module):
     def conv(h: jax.Array, features: int, kernel: int, name: str) -> jax.Array:
       return normalizers.wrap(
           self.weight_norm,
-          nn.Conv(features, (kernel, kernel), kernel_init=self.kernel_init,
+          layers.Conv(features, (kernel, kernel), kernel_init=self.kernel_init,
                   name=name), h, train=train)
 
     def norm(h: jax.Array, name: str) -> jax.Array:
@@ -179,7 +179,7 @@ class Generator(nn.Module):
     h = nn.relu(self.final_norm(name="final_norm")(h, train=train))
     h = normalizers.wrap(
         self.weight_norm,
-        nn.Conv(self.output_shape[-1], (3, 3), kernel_init=self.kernel_init,
+        layers.Conv(self.output_shape[-1], (3, 3), kernel_init=self.kernel_init,
                 name="final_conv"), h, train=train)
     return jnp.tanh(h)
 
@@ -215,7 +215,7 @@ class Discriminator(nn.Module):
     multipliers = _D_CHANNELS[side]
     h = normalizers.wrap(
         self.weight_norm,
-        nn.Conv(self.ch * multipliers[0], (3, 3),
+        layers.Conv(self.ch * multipliers[0], (3, 3),
                 kernel_init=self.kernel_init, name="initial_conv"), x,
         train=train)
     for i, multiplier in enumerate(multipliers[1:]):

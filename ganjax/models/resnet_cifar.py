@@ -94,7 +94,7 @@ class Generator(nn.Module):
     h = nn.relu(norm(name="final_norm")(h, train=train, y=y, z=z))
     h = normalizers.wrap(
         self.weight_norm,
-        nn.Conv(self.output_shape[-1], (3, 3), kernel_init=self.kernel_init,
+        layers.Conv(self.output_shape[-1], (3, 3), kernel_init=self.kernel_init,
                 name="final_conv"), h, train=train)
     return jnp.tanh(h)
 

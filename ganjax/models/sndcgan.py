@@ -120,7 +120,7 @@ class Discriminator(nn.Module):
     for i, (multiplier, kernel, stride) in enumerate(convs):
       h = normalizers.wrap(
           self.weight_norm,
-          nn.Conv(multiplier * self.ch, (kernel, kernel), (stride, stride),
+          layers.Conv(multiplier * self.ch, (kernel, kernel), (stride, stride),
                   kernel_init=self.kernel_init, name=f"conv{i + 1}"), h,
           train=train)
       if i > 0:

@@ -104,3 +104,36 @@ def test_len_and_float32_storage():
   assert len(data) == 9
   assert data.examples.dtype == np.float32
   assert data.labels.dtype == np.int32
+
+
+def test_processes_see_disjoint_parts_that_make_up_the_global_batch():
+  data = _dataset(40)
+  whole = _ids(data.batch(5, 8, seed=2))
+  parts = [_ids(data.batch(5, 8, seed=2, process_index=p, process_count=2))
+           for p in range(2)]
+  assert len(parts[0]) == len(parts[1]) == 4
+  assert not set(parts[0]) & set(parts[1])
+  np.testing.assert_array_equal(np.concatenate(parts), whole)
+
+
+def test_global_batch_not_divisible_by_processes_raises():
+  with pytest.raises(ValueError, match="3 processes"):
+    _dataset(40).batch(0, 8, seed=0, process_index=0, process_count=3)
+
+
+def test_uint8_images_are_served_in_model_range():
+  images = np.array([[[[0]], [[255]]], [[[128]], [[64]]]], np.uint8)
+  data = dataset.ArrayDataset(images, None,
+                              dataset.DataSpec((2, 1, 1), None, True))
+  assert data.examples.dtype == np.uint8
+  x = data.batch(0, 2, seed=0)["x"]
+  assert x.dtype == np.float32
+  np.testing.assert_allclose(np.sort(x.ravel()),
+                             np.sort([-1.0, 1.0, 128 / 127.5 - 1,
+                                      64 / 127.5 - 1]), atol=1e-6)
+
+
+def test_uint8_vectors_raise():
+  with pytest.raises(ValueError, match="not an image spec"):
+    dataset.ArrayDataset(np.zeros((3, 2), np.uint8), None,
+                         dataset.DataSpec((2,), None, False))

@@ -1,0 +1,207 @@
+"""Compare GAN's named image data sets, read from TensorFlow Datasets.
+
+One gin line picks a data set: `datasets.tfds.name = "fashion_mnist"`.
+Reading needs no TensorFlow: the data are prepared once as TFDS array_record
+files (`python -m ganjax.data.prepare`) and read by random access with
+`tfds.data_source`. Small data sets (MNIST, Fashion-MNIST, CIFAR-10) are
+held in memory as uint8; the others are read and preprocessed batch by
+batch. Either way a batch is a pure function of (seed, step), so resumed runs
+see the same data and hosts take disjoint parts of each global batch
+(`dataset.Dataset`).
+"""
+
+import dataclasses
+import functools
+from typing import Callable
+
+import gin
+import numpy as np
+import tensorflow_datasets as tfds
+
+from ganjax.data import convex_polygons  # pylint: disable=unused-import
+from ganjax.data import dataset
+from ganjax.data import partial_labels
+from ganjax.data import preprocess
+
+# (uint8 image, rng, training?) → uint8 image at the data set's resolution.
+Transform = Callable[[np.ndarray, np.random.Generator, bool], np.ndarray]
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+  """A named data set.
+
+  Attributes:
+    tfds_name: the TFDS builder (and config) holding it.
+    train_split: TFDS split read for training.
+    eval_split: TFDS split read for evaluation.
+    shape: (H, W, C) after preprocessing.
+    num_classes: label classes, or None for unlabeled data.
+    transform: preprocessing of one image, or None for images stored at
+      `shape`, which are then held in memory.
+  """
+  tfds_name: str
+  train_split: str
+  eval_split: str
+  shape: tuple[int, int, int]
+  num_classes: int | None
+  transform: Transform | None = None
+
+
+def _celeb_a(image, rng, training):
+  del rng, training
+  return preprocess.resize(preprocess.center_crop(image, 160), 64)
+
+
+def _crop_or_pad(size, image, rng, training):
+  del rng, training
+  return preprocess.crop_or_pad(image, size)
+
+
+def _resize(size, image, rng, training):
+  del rng, training
+  return preprocess.resize(image, size)
+
+
+@gin.configurable(module="datasets")
+def imagenet_crop(size: int, image: np.ndarray, rng: np.random.Generator,
+                  training: bool, crop_method: str = "distorted") -> np.ndarray:
+  """ImageNet: `crop_method` for training, the middle crop for evaluation."""
+  square = preprocess.square_crop(image, crop_method if training else "middle",
+                                  rng)
+  return preprocess.resize(square, size)
+
+
+CATALOG: dict[str, Entry] = {
+    "mnist": Entry("mnist", "train", "test", (28, 28, 1), 10),
+    "fashion_mnist": Entry("fashion_mnist", "train", "test", (28, 28, 1), 10),
+    "cifar10": Entry("cifar10", "train", "test", (32, 32, 3), 10),
+    # Generated locally by ganjax.data.convex_polygons (Lucic et al. 2018).
+    "convex_polygons": Entry("convex_polygons", "train", "test", (28, 28, 1),
+                             None),
+    "celeb_a": Entry("celeb_a", "train", "test", (64, 64, 3), None, _celeb_a),
+    "lsun_bedroom": Entry("lsun/bedroom", "train[:99%]", "train[99%:]",
+                          (128, 128, 3), None,
+                          functools.partial(_crop_or_pad, 128)),
+    # The unlabelled split's labels are −1 in TFDS: semi-supervised as is.
+    "stl10": Entry("stl10", "train+unlabelled", "test", (48, 48, 3), 10,
+                   functools.partial(_resize, 48)),
+    **{f"celeb_a_hq_{size}": Entry(f"celeb_a_hq/{size}", "train", "train",
+                                   (size, size, 3), None,
+                                   functools.partial(_resize, size))
+       for size in (128, 256, 512, 1024)},
+    **{f"imagenet_{size}": Entry("imagenet2012", "train", "validation",
+                                 (size, size, 3), 1000,
+                                 functools.partial(imagenet_crop, size))
+       for size in (64, 128, 256, 512)},
+}
+
+
+def missing_message(name: str, data_dir: str | None) -> str:
+  """What to run to obtain data set `name`, for the missing-data error."""
+  where = data_dir or tfds.core.constants.DATA_DIR
+  steps = {
+      "fashion_mnist": (
+          "offline: `sudo apt-get install dataset-fashion-mnist && python -m "
+          "ganjax.data.prepare --dataset=fashion_mnist`; "),
+      "convex_polygons": "offline (generated, a few minutes): `python -m "
+                         "ganjax.data.prepare --dataset=convex_polygons`; ",
+      "mnist": ("offline: put the four MNIST .gz files in DIR and run "
+                "`python -m ganjax.data.prepare --dataset=mnist "
+                "--source_dir=DIR`; "),
+  }.get(name, "")
+  return (f"Data set {name!r} ({CATALOG[name].tfds_name} in TFDS) is not "
+          f"prepared in {where}. Obtain it with: {steps}with internet: "
+          f"`python -m ganjax.data.prepare --dataset={name}"
+          + (f" --data_dir={data_dir}`." if data_dir else "`."))
+
+
+class SourceDataset(dataset.Dataset):
+  """A TFDS data source read and preprocessed batch by batch."""
+
+  def __init__(self, source, entry: Entry, training: bool):
+    self.source = source
+    self.entry = entry
+    self.training = training
+    self.spec = dataset.DataSpec(entry.shape, entry.num_classes, True)
+
+  def __len__(self) -> int:
+    return len(self.source)
+
+  def _read(self, rows, rng):
+    examples = [self.source[int(row)] for row in rows]
+    images = np.stack([
+        self.entry.transform(example["image"], rng, self.training)
+        for example in examples])
+    batch = {"x": dataset.images_to_model_range(images)}
+    if self.entry.num_classes:
+      batch["label"] = np.array([e["label"] for e in examples], np.int32)
+    return batch
+
+
+def _in_memory(source, entry: Entry, labels_kept: dict) -> dataset.ArrayDataset:
+  examples = [source[i] for i in range(len(source))]
+  images = np.stack([e["image"] for e in examples])
+  labels = None
+  if entry.num_classes:
+    labels = np.array([e["label"] for e in examples], np.int32)
+    if labels_kept:
+      labels = partial_labels.withhold_labels(labels, **labels_kept)
+  return dataset.ArrayDataset(
+      images, labels, dataset.DataSpec(entry.shape, entry.num_classes, True))
+
+
+@gin.configurable("tfds", module="datasets")
+def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
+                 data_dir: str | None = None,
+                 labeled_fraction: float | None = None,
+                 labels_per_class: int | None = None,
+                 label_seed: int = 0) -> dataset.Dataset:
+  """The data set `name` of the catalog, ready for the training loop.
+
+  Args:
+    seed: unused here (the run's seed orders batches); part of every data
+      set's signature.
+    name: a key of `CATALOG`, e.g. "fashion_mnist" or "imagenet_128".
+    split: "train" or "eval" (the entry's TFDS splits).
+    data_dir: TFDS data directory; None for TFDS's default.
+    labeled_fraction: keep labels for this fraction of the examples and
+      mark the rest −1 (semi-supervised training); None keeps all.
+    labels_per_class: or keep this many labels per class.
+    label_seed: chooses the labeled subset (fixed across run seeds).
+  """
+  del seed
+  if name not in CATALOG:
+    raise ValueError(f"Unknown data set {name!r}; choose one of "
+                     f"{sorted(CATALOG)}.")
+  if split not in ("train", "eval"):
+    raise ValueError(f"split must be 'train' or 'eval', got {split!r}.")
+  entry = CATALOG[name]
+  labels_kept = {k: v for k, v in (("fraction", labeled_fraction),
+                                   ("per_class", labels_per_class))
+                 if v is not None}
+  if labels_kept and not entry.num_classes:
+    raise ValueError(f"{name!r} has no labels to withhold.")
+  if labels_kept and entry.transform is not None:
+    in_memory = sorted(n for n, e in CATALOG.items()
+                       if e.transform is None and e.num_classes)
+    raise ValueError(f"Withholding labels needs all labels in memory; "
+                     f"{name!r} is read batch by batch. Supported for: "
+                     f"{in_memory}.")
+  tfds_split = entry.train_split if split == "train" else entry.eval_split
+  try:
+    source = tfds.data_source(entry.tfds_name, split=tfds_split,
+                              data_dir=data_dir, download=False)
+  except (tfds.core.registered.DatasetNotFoundError, AssertionError,
+          FileNotFoundError, NotImplementedError) as error:
+    if tfds.builder(entry.tfds_name, data_dir=data_dir).is_prepared():
+      raise ValueError(
+          f"{name!r} is prepared, but not as array_record, which ganjax "
+          f"reads without TensorFlow; prepare it again with `python -m "
+          f"ganjax.data.prepare --dataset={name}`.") from error
+    raise FileNotFoundError(missing_message(name, data_dir)) from error
+  if entry.transform is None:
+    if labels_kept:
+      labels_kept["label_seed"] = label_seed
+    return _in_memory(source, entry, labels_kept)
+  return SourceDataset(source, entry, training=split == "train")

@@ -1,0 +1,94 @@
+"""A user's own images: a folder becomes a data set with one gin line.
+
+  experiment.dataset = @datasets.image_folder
+  datasets.image_folder.path = "/data/my_faces"
+  datasets.image_folder.size = 64
+
+Images directly in `path` make an unlabeled data set; images in
+sub-folders of `path` (one per class, sorted by name) make a labeled one.
+Each image is read with PIL, converted to RGB (or kept grayscale with
+`channels = 1`), center-cropped to a square and resized to size×size when
+its batch is drawn, so folders of any size work without preparation.
+"""
+
+import os
+
+import gin
+import numpy as np
+from PIL import Image
+
+from ganjax.data import dataset
+from ganjax.data import preprocess
+
+EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
+
+
+def _images_in(directory: str) -> list[str]:
+  return sorted(os.path.join(directory, name) for name in os.listdir(directory)
+                if name.lower().endswith(EXTENSIONS))
+
+
+class ImageFolder(dataset.Dataset):
+  """Image files read, cropped and resized batch by batch."""
+
+  def __init__(self, files: list[str], labels: np.ndarray | None,
+               classes: list[str], size: int, channels: int):
+    self.files = files
+    self.labels = labels
+    self.classes = classes
+    self.size = size
+    self.mode = {1: "L", 3: "RGB"}[channels]
+    self.spec = dataset.DataSpec((size, size, channels),
+                                 len(classes) or None, True)
+
+  def __len__(self) -> int:
+    return len(self.files)
+
+  def _load(self, path: str) -> np.ndarray:
+    with Image.open(path) as image:
+      pixels = np.asarray(image.convert(self.mode))
+    pixels = pixels.reshape(*pixels.shape[:2], -1)
+    square = preprocess.center_crop(pixels, min(pixels.shape[:2]))
+    return preprocess.resize(square, self.size)
+
+  def _read(self, rows, rng):
+    del rng  # No random preprocessing.
+    images = np.stack([self._load(self.files[row]) for row in rows])
+    batch = {"x": dataset.images_to_model_range(images)}
+    if self.labels is not None:
+      batch["label"] = self.labels[rows]
+    return batch
+
+
+@gin.configurable(module="datasets")
+def image_folder(seed: int, path: str = gin.REQUIRED, size: int = 64,
+                 channels: int = 3) -> ImageFolder:
+  """The images under `path` (class sub-folders give labels).
+
+  Args:
+    seed: unused (the run's seed orders batches).
+    path: the folder.
+    size: output height and width.
+    channels: 3 (RGB) or 1 (grayscale).
+  """
+  del seed
+  if not os.path.isdir(path):
+    raise FileNotFoundError(f"datasets.image_folder.path = {path!r} is not "
+                            "a folder.")
+  if channels not in (1, 3):
+    raise ValueError(f"channels must be 1 or 3, got {channels}.")
+  classes = sorted(name for name in os.listdir(path)
+                   if os.path.isdir(os.path.join(path, name)))
+  files, labels = _images_in(path), None
+  if classes:
+    if files:
+      raise ValueError(f"{path} holds both images and class folders; put "
+                       "every image in a class folder, or none.")
+    per_class = [_images_in(os.path.join(path, c)) for c in classes]
+    files = [f for class_files in per_class for f in class_files]
+    labels = np.repeat(np.arange(len(classes), dtype=np.int32),
+                       [len(f) for f in per_class])
+  if not files:
+    raise FileNotFoundError(f"No images ({', '.join(EXTENSIONS)}) in {path} "
+                            "or its class folders.")
+  return ImageFolder(files, labels, classes, size, channels)

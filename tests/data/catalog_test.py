@@ -1,0 +1,92 @@
+"""Tests of ganjax.data.catalog on TFDS mock data (no download, no TF)."""
+
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+
+from ganjax.data import catalog
+from ganjax.data import partial_labels
+from ganjax.data import preprocess
+
+_NUM_EXAMPLES = 6
+
+
+@pytest.fixture
+def mock_tfds():
+  with tfds.testing.mock_data(num_examples=_NUM_EXAMPLES):
+    yield
+
+
+@pytest.mark.parametrize("name", sorted(catalog.CATALOG))
+@pytest.mark.parametrize("split", ["train", "eval"])
+def test_every_dataset_serves_model_ready_batches(mock_tfds, name, split):
+  entry = catalog.CATALOG[name]
+  data = catalog.tfds_dataset(0, name=name, split=split)
+  assert data.spec.shape == entry.shape and data.spec.is_image
+  assert data.spec.num_classes == entry.num_classes
+  batch = data.batch(1, 4, seed=3)
+  assert batch["x"].shape == (4, *entry.shape)
+  assert batch["x"].dtype == np.float32
+  assert batch["x"].min() >= -1.0 and batch["x"].max() <= 1.0
+  assert ("label" in batch) == bool(entry.num_classes)
+  if entry.num_classes:
+    assert batch["label"].dtype == np.int32
+    assert np.all((batch["label"] >= -1) &
+                  (batch["label"] < entry.num_classes))
+
+
+@pytest.mark.parametrize("name", ["fashion_mnist", "celeb_a", "imagenet_64"])
+def test_batches_are_a_pure_function_of_seed_and_step(mock_tfds, name):
+  # A resumed run rebuilds the data set and asks for the same step.
+  first = catalog.tfds_dataset(0, name=name).batch(4, 3, seed=1)
+  resumed = catalog.tfds_dataset(0, name=name).batch(4, 3, seed=1)
+  for key in first:
+    np.testing.assert_array_equal(first[key], resumed[key])
+
+
+def test_small_datasets_are_held_in_memory_as_uint8(mock_tfds):
+  data = catalog.tfds_dataset(0, name="cifar10")
+  assert data.examples.dtype == np.uint8
+  assert data.examples.shape == (_NUM_EXAMPLES, 32, 32, 3)
+
+
+def test_imagenet_eval_uses_the_middle_crop(mock_tfds):
+  data = catalog.tfds_dataset(0, name="imagenet_64", split="eval")
+  row = int(data._permutation(0, 0)[0])  # pylint: disable=protected-access
+  image = data.source[row]["image"]
+  want = preprocess.resize(preprocess.square_crop(image, "middle", None), 64)
+  np.testing.assert_array_equal(
+      data.batch(0, 1, seed=0)["x"][0],
+      want.astype(np.float32) / 127.5 - 1.0)
+
+
+def test_labeled_fraction_withholds_labels(mock_tfds):
+  full = catalog.tfds_dataset(0, name="mnist")
+  half = catalog.tfds_dataset(0, name="mnist", labeled_fraction=0.5)
+  kept = half.labels != partial_labels.UNLABELED
+  assert kept.sum() == _NUM_EXAMPLES // 2
+  np.testing.assert_array_equal(half.labels[kept], full.labels[kept])
+
+
+def test_withholding_labels_of_streamed_data_raises(mock_tfds):
+  with pytest.raises(ValueError, match="batch by batch"):
+    catalog.tfds_dataset(0, name="imagenet_128", labeled_fraction=0.1)
+
+
+def test_missing_dataset_names_it_and_the_fix(tmp_path):
+  with pytest.raises(FileNotFoundError) as error:
+    catalog.tfds_dataset(0, name="fashion_mnist", data_dir=str(tmp_path))
+  message = str(error.value)
+  assert "'fashion_mnist'" in message and str(tmp_path) in message
+  assert "apt-get install dataset-fashion-mnist" in message
+  assert "python -m ganjax.data.prepare --dataset=fashion_mnist" in message
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(name="cifar100"), "Unknown data set 'cifar100'"),
+    (dict(name="mnist", split="validation"), "split must be"),
+    (dict(name="celeb_a", labels_per_class=2), "no labels"),
+])
+def test_bad_arguments_raise(kwargs, match):
+  with pytest.raises(ValueError, match=match):
+    catalog.tfds_dataset(0, **kwargs)
