@@ -17,8 +17,6 @@ from ganjax import checkpoint
 from ganjax import config
 from ganjax import experiment as experiment_lib
 
-# The module fixture is built once, on one xdist worker.
-pytestmark = pytest.mark.xdist_group("sample_runs")
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _NUM_SAMPLES = 5

@@ -14,8 +14,6 @@ from ganjax import config
 from ganjax import experiment as experiment_lib
 from ganjax import train
 
-# The module fixture is built once, on one xdist worker.
-pytestmark = pytest.mark.xdist_group("train_runs")
 
 _FILES = ["base.gin", "datasets/ring.gin"]
 _BINDINGS = [
