@@ -10,8 +10,9 @@ alternative that the data layer was chosen against.
 Data sets: real Fashion-MNIST (prepared from Debian's package if it is not
 prepared yet; held in memory), the same data read example by example from
 its TFDS data source (the path the large data sets take: PNG decoding and
-preprocessing per example), and a synthetic TFDS data set of 218×178 PNG
-images with CelebA's 160 → 64 preprocessing.
+preprocessing per example), a synthetic TFDS data set of 218×178 PNG
+images with CelebA's 160 → 64 preprocessing, and 50k random 32×32×3 images
+in memory (CIFAR-10's path; there is no offline CIFAR-10).
 
   python benchmarks/input_pipeline.py [--data_dir=/tmp/ganjax_bench_tfds]
 """
@@ -29,6 +30,7 @@ import tensorflow_datasets as tfds
 
 from ganjax import registry  # pylint: disable=unused-import
 from ganjax.data import catalog
+from ganjax.data import dataset
 from ganjax.data import prepare
 
 _DATA_DIR = flags.DEFINE_string("data_dir", "/tmp/ganjax_bench_tfds",
@@ -133,6 +135,9 @@ def main(argv):
       tfds.data_source("face_like", split="train", data_dir=data_dir),
       catalog.CATALOG["celeb_a"], training=True)
 
+  cifar_like = dataset.ArrayDataset(
+      np.random.default_rng(0).integers(0, 256, (50_000, 32, 32, 3), np.uint8),
+      np.zeros(50_000, np.int32), dataset.DataSpec((32, 32, 3), 10, True))
   consumed = dcgan_steps_per_second(batch_size) * batch_size
   rows = [
       ("fashion_mnist, in memory (ganjax)", our_pipeline(train, batch_size),
@@ -143,6 +148,8 @@ def main(argv):
        our_pipeline(streamed, batch_size), consumed),
       ("218×178 PNG → celeb_a 64×64, per-example (ganjax)",
        our_pipeline(faces, batch_size), None),
+      ("50k random 32×32×3 uint8, in memory (CIFAR-10's path)",
+       our_pipeline(cifar_like, batch_size), None),
   ]
   print(f"\nbatch {batch_size}, {os.cpu_count()} CPUs; the dcgan 28×28 step "
         f"consumes {consumed:.0f} images/s")
