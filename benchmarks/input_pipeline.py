@@ -19,7 +19,6 @@ in memory (CIFAR-10's path; there is no offline CIFAR-10).
 
 import functools
 import os
-import tempfile
 import time
 
 from absl import app
@@ -79,13 +78,9 @@ def tf_data_pipeline(name: str, data_dir: str, batch_size: int):
   """tfds.load → shuffle → batch → prefetch, as numpy (TFRecord copy)."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   tf.config.set_visible_devices([], "GPU")
-  builder = tfds.builder(name, data_dir=os.path.join(data_dir, "tfrecord"),
-                         file_format="tfrecord")
-  if name == "fashion_mnist":
-    with tempfile.TemporaryDirectory() as manual_dir:
-      prepare.debian_fashion_mnist_to(prepare.DEBIAN_FASHION_MNIST, manual_dir)
-      builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
-          manual_dir=manual_dir))
+  tfrecord_dir = os.path.join(data_dir, "tfrecord")
+  prepare.prepare(name, data_dir=tfrecord_dir, file_format="tfrecord")
+  builder = tfds.builder(name, data_dir=tfrecord_dir, file_format="tfrecord")
   ds = builder.as_dataset(split="train").repeat().shuffle(10_000, seed=0)
   ds = ds.map(lambda e: (tf.cast(e["image"], tf.float32) / 127.5 - 1.0,
                          e["label"]), num_parallel_calls=tf.data.AUTOTUNE)

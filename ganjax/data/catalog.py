@@ -97,6 +97,14 @@ CATALOG: dict[str, Entry] = {
 }
 
 
+def entry(name: str) -> Entry:
+  """The catalog entry `name`, or an error that lists the names."""
+  if name not in CATALOG:
+    raise ValueError(f"Unknown data set {name!r}; choose one of "
+                     f"{sorted(CATALOG)}.")
+  return CATALOG[name]
+
+
 def missing_message(name: str, data_dir: str | None) -> str:
   """What to run to obtain data set `name`, for the missing-data error."""
   where = data_dir or tfds.core.constants.DATA_DIR
@@ -171,37 +179,34 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
     label_seed: chooses the labeled subset (fixed across run seeds).
   """
   del seed
-  if name not in CATALOG:
-    raise ValueError(f"Unknown data set {name!r}; choose one of "
-                     f"{sorted(CATALOG)}.")
+  info = entry(name)
   if split not in ("train", "eval"):
     raise ValueError(f"split must be 'train' or 'eval', got {split!r}.")
-  entry = CATALOG[name]
   labels_kept = {k: v for k, v in (("fraction", labeled_fraction),
                                    ("per_class", labels_per_class))
                  if v is not None}
-  if labels_kept and not entry.num_classes:
+  if labels_kept and not info.num_classes:
     raise ValueError(f"{name!r} has no labels to withhold.")
-  if labels_kept and entry.transform is not None:
+  if labels_kept and info.transform is not None:
     in_memory = sorted(n for n, e in CATALOG.items()
                        if e.transform is None and e.num_classes)
     raise ValueError(f"Withholding labels needs all labels in memory; "
                      f"{name!r} is read batch by batch. Supported for: "
                      f"{in_memory}.")
-  tfds_split = entry.train_split if split == "train" else entry.eval_split
+  tfds_split = info.train_split if split == "train" else info.eval_split
   try:
-    source = tfds.data_source(entry.tfds_name, split=tfds_split,
+    source = tfds.data_source(info.tfds_name, split=tfds_split,
                               data_dir=data_dir, download=False)
   except (tfds.core.registered.DatasetNotFoundError, AssertionError,
           FileNotFoundError, NotImplementedError) as error:
-    if tfds.builder(entry.tfds_name, data_dir=data_dir).is_prepared():
+    if tfds.builder(info.tfds_name, data_dir=data_dir).is_prepared():
       raise ValueError(
           f"{name!r} is prepared, but not as array_record, which ganjax "
           f"reads without TensorFlow; prepare it again with `python -m "
-          f"ganjax.data.prepare --dataset={name}`.") from error
+          f"ganjax.info.prepare --dataset={name}`.") from error
     raise FileNotFoundError(missing_message(name, data_dir)) from error
-  if entry.transform is None:
+  if info.transform is None:
     if labels_kept:
       labels_kept["label_seed"] = label_seed
-    return _in_memory(source, entry, labels_kept)
-  return SourceDataset(source, entry, training=split == "train")
+    return _in_memory(source, info, labels_kept)
+  return SourceDataset(source, info, training=split == "train")

@@ -67,13 +67,15 @@ def debian_fashion_mnist_to(source_dir: str, manual_dir: str) -> None:
 
 
 def prepare(name: str, data_dir: str | None = None,
-            source_dir: str | None = None) -> None:
-  """Prepares catalog data set `name` in `data_dir` as array_record."""
-  if name not in catalog.CATALOG:
-    raise ValueError(f"Unknown data set {name!r}; choose one of "
-                     f"{sorted(catalog.CATALOG)}.")
-  builder = tfds.builder(catalog.CATALOG[name].tfds_name, data_dir=data_dir,
-                         file_format="array_record")
+            source_dir: str | None = None,
+            file_format: str = "array_record") -> None:
+  """Prepares catalog data set `name` in `data_dir`.
+
+  ganjax reads array_record; `file_format="tfrecord"` writes the copy that
+  tf.data reads, for comparisons such as benchmarks/input_pipeline.py.
+  """
+  builder = tfds.builder(catalog.entry(name).tfds_name, data_dir=data_dir,
+                         file_format=file_format)
   if name == "fashion_mnist":
     source_dir = source_dir or DEBIAN_FASHION_MNIST
     if not os.path.isdir(source_dir):

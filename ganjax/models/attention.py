@@ -43,7 +43,7 @@ class NonLocalBlock(nn.Module):
       return normalizers.wrap(
           self.weight_norm,
           layers.Conv(features, (1, 1), use_bias=False,
-                  kernel_init=self.kernel_init, name=name), inputs,
+                      kernel_init=self.kernel_init, name=name), inputs,
           train=train)
 
     def pool(inputs: jax.Array) -> jax.Array:

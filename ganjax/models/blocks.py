@@ -156,7 +156,7 @@ class ResNetBlock(nn.Module):
       return normalizers.wrap(
           self.weight_norm,
           layers.Conv(self.features, (kernel, kernel),
-                  kernel_init=self.kernel_init, name=name), h, train=train)
+                      kernel_init=self.kernel_init, name=name), h, train=train)
 
     def up(h: jax.Array) -> jax.Array:
       return upsample(h, self.upsample) if self.scale == "up" else h
@@ -184,6 +184,22 @@ def log2_int(value: float) -> int | None:
     return None
   exponent = round(math.log2(value))
   return exponent if 2**exponent == value else None
+
+
+def image_output(module: nn.Module, h: jax.Array, *,
+                 train: bool) -> jax.Array:
+  """A ResNet G's output: a 3×3 conv to the image's channels, then tanh.
+
+  Called inside `module`'s compact `__call__`, so the conv is the G's own
+  "final_conv"; `module` is the G, with fields output_shape, weight_norm and
+  kernel_init.
+  """
+  h = normalizers.wrap(
+      module.weight_norm,
+      layers.Conv(module.output_shape[-1], (3, 3),
+                  kernel_init=module.kernel_init, name="final_conv"), h,
+      train=train)
+  return jnp.tanh(h)
 
 
 class ConvTransposeTo(layers.ConvTranspose):

@@ -119,7 +119,7 @@ class Discriminator(nn.Module):
       h = normalizers.wrap(
           self.weight_norm,
           layers.Conv(multiplier * self.width, (5, 5), strides=(2, 2),
-                  kernel_init=self.kernel_init), h, train=train)
+                      kernel_init=self.kernel_init), h, train=train)
       if i > 0:
         h = self.norm()(h, train=train)
       h = nn.leaky_relu(h, 0.2)

@@ -120,9 +120,9 @@ class Discriminator(nn.Module):
       return normalizers.wrap(self.weight_norm, layer, h, train=train)
 
     h = _lrelu(wrap(layers.Conv(self.ch, (4, 4), (2, 2),
-                            kernel_init=self.kernel_init, name="conv1"), x))
+                                kernel_init=self.kernel_init, name="conv1"), x))
     h = wrap(layers.Conv(2 * self.ch, (4, 4), (2, 2),
-                     kernel_init=self.kernel_init, name="conv2"), h)
+                         kernel_init=self.kernel_init, name="conv2"), h)
     h = _lrelu(self.norm(name="bn2")(h, train=train, y=y))
     h = h.reshape(h.shape[0], -1)
     h = wrap(nn.Dense(16 * self.ch, kernel_init=self.kernel_init,

@@ -22,7 +22,6 @@ from typing import Sequence
 import flax.linen as nn
 import gin
 import jax
-import jax.numpy as jnp
 
 from ganjax import normalizers
 from ganjax.models import blocks
@@ -81,11 +80,7 @@ class Generator(nn.Module):
       if s < _SUPERBLOCKS - 1:
         h = block(channels // 2, "up", f"B_{s}_up")(h, train=train, y=y, z=z)
       channels //= 2
-    h = normalizers.wrap(
-        self.weight_norm,
-        layers.Conv(self.output_shape[-1], (3, 3), kernel_init=self.kernel_init,
-                name="final_conv"), h, train=train)
-    return jnp.tanh(h)
+    return blocks.image_output(self, h, train=train)
 
 
 @gin.configurable(module="models.resnet30")
@@ -119,7 +114,7 @@ class Discriminator(nn.Module):
     h = normalizers.wrap(
         self.weight_norm,
         layers.Conv(channels, (3, 3), kernel_init=self.kernel_init,
-                name="color_conv"), x, train=train)
+                    name="color_conv"), x, train=train)
     block = lambda features, scale, name: blocks.ResNetBlock(
         features, scale, self.norm, self.weight_norm, self.kernel_init,
         shortcut_kernel=self.shortcut_kernel, name=name)

@@ -160,11 +160,7 @@ class Generator(nn.Module):
             self.weight_norm, self.kernel_init,
             name=f"non_local_{block_name}")(h, train=train)
     h = nn.relu(self.final_norm(name="final_norm")(h, train=train))
-    h = normalizers.wrap(
-        self.weight_norm,
-        layers.Conv(self.output_shape[-1], (3, 3), kernel_init=self.kernel_init,
-                name="final_conv"), h, train=train)
-    return jnp.tanh(h)
+    return blocks.image_output(self, h, train=train)
 
 
 @gin.configurable(module="models.resnet_biggan")

@@ -92,7 +92,7 @@ class BottleneckBlock(nn.Module):
       return normalizers.wrap(
           self.weight_norm,
           layers.Conv(features, (kernel, kernel), kernel_init=self.kernel_init,
-                  name=name), h, train=train)
+                      name=name), h, train=train)
 
     def norm(h: jax.Array, name: str) -> jax.Array:
       return nn.relu(self.norm(name=name)(h, train=train, y=y, z=z))
@@ -177,11 +177,7 @@ class Generator(nn.Module):
         h = attention.NonLocalBlock(self.weight_norm, self.kernel_init,
                                     name="non_local_block")(h, train=train)
     h = nn.relu(self.final_norm(name="final_norm")(h, train=train))
-    h = normalizers.wrap(
-        self.weight_norm,
-        layers.Conv(self.output_shape[-1], (3, 3), kernel_init=self.kernel_init,
-                name="final_conv"), h, train=train)
-    return jnp.tanh(h)
+    return blocks.image_output(self, h, train=train)
 
 
 @gin.configurable(module="models.resnet_biggan_deep")
@@ -216,7 +212,7 @@ class Discriminator(nn.Module):
     h = normalizers.wrap(
         self.weight_norm,
         layers.Conv(self.ch * multipliers[0], (3, 3),
-                kernel_init=self.kernel_init, name="initial_conv"), x,
+                    kernel_init=self.kernel_init, name="initial_conv"), x,
         train=train)
     for i, multiplier in enumerate(multipliers[1:]):
       scale = "none" if i % 2 else "down"

@@ -69,11 +69,7 @@ class Generator(nn.Module):
           self.kernel_init, shortcut_kernel=self.shortcut_kernel,
           upsample=self.upsample, name=f"B{i + 1}")(h, train=train, y=y, z=z)
     h = nn.relu(norm(name="final_norm")(h, train=train, y=y, z=z))
-    h = normalizers.wrap(
-        self.weight_norm,
-        layers.Conv(self.output_shape[-1], (3, 3), kernel_init=self.kernel_init,
-                name="final_conv"), h, train=train)
-    return jnp.tanh(h)
+    return blocks.image_output(self, h, train=train)
 
 
 @gin.configurable(module="models.resnet_stl")

@@ -121,7 +121,7 @@ class Discriminator(nn.Module):
       h = normalizers.wrap(
           self.weight_norm,
           layers.Conv(multiplier * self.ch, (kernel, kernel), (stride, stride),
-                  kernel_init=self.kernel_init, name=f"conv{i + 1}"), h,
+                      kernel_init=self.kernel_init, name=f"conv{i + 1}"), h,
           train=train)
       if i > 0:
         h = self.norm(name=f"bn{i + 1}")(h, train=train, y=y)
