@@ -26,10 +26,12 @@ def save(checkpoints: ocp.CheckpointManager,
   checkpoints.save(int(state.step), args=ocp.args.StandardSave(state))
 
 
-def restore_latest(checkpoints: ocp.CheckpointManager,
-                   template: state_lib.GANState) -> state_lib.GANState | None:
-  """The latest checkpoint in the structure of `template`, or None."""
-  step = checkpoints.latest_step()
+def restore(checkpoints: ocp.CheckpointManager,
+            template: state_lib.GANState,
+            step: int | None = None) -> state_lib.GANState | None:
+  """The checkpoint of `step` (default: the latest) in the structure of
+  `template`, or None when there is none."""
+  step = checkpoints.latest_step() if step is None else step
   if step is None:
     return None
   abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)

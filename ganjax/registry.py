@@ -1,11 +1,12 @@
 """Imports every gin-registered component, so that configs can name them.
 
 Families and their gin namespaces: `losses.*`, `penalties.*`,
-`models.<architecture>.{Generator,Discriminator}`, `datasets.*`, Flax's weight
+`models.<architecture>.{Generator,Discriminator}`, `datasets.*`, `metrics.*`
+(evaluation metrics and the Inception's weights and resize), Flax's weight
 initializers as `initializers.*` (e.g. `@initializers.orthogonal()`), and optax's
 optimizers and learning-rate schedules as `optax.*` (bind G's and D's in the `generator/` and
-`discriminator/` scopes). The run's settings are `GAN.*`, `experiment.*` and
-`train.*`.
+`discriminator/` scopes). The run's settings are `GAN.*`, `experiment.*`,
+`train.*` and `evaluation.*`.
 """
 
 import flax.linen as nn
@@ -13,6 +14,7 @@ import gin
 import optax
 
 # pylint: disable=unused-import
+from ganjax import evaluation
 from ganjax import experiment
 from ganjax import losses
 from ganjax import normalizers
@@ -22,6 +24,7 @@ from ganjax.data import catalog
 from ganjax.data import digits
 from ganjax.data import image_folder
 from ganjax.data import mixtures
+from ganjax.metrics import suite
 from ganjax.models import dcgan
 from ganjax.models import infogan
 from ganjax.models import mlp

@@ -10,17 +10,14 @@ uniformly or all equal to --label. The model is rebuilt from
 `<workdir>/config.gin` and the latest checkpoint.
 """
 
-import os
 
 from absl import app
 from absl import flags
 import jax
 import numpy as np
 
-from ganjax import checkpoint
-from ganjax import config
 from ganjax import registry  # pylint: disable=unused-import
-from ganjax import experiment as experiment_lib
+from ganjax import run_dir
 from ganjax import samples
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run's directory.",
@@ -44,28 +41,10 @@ _STANDING_STATS = flags.DEFINE_integer(
     lower_bound=0)
 
 
-def load_run(workdir: str):
-  """The experiment and latest train state of a run directory."""
-  config_path = os.path.join(workdir, "config.gin")
-  if not os.path.exists(config_path):
-    raise FileNotFoundError(f"{config_path} not found: {workdir!r} is not a "
-                            "ganjax run directory (train one with "
-                            "python -m ganjax.main).")
-  config.parse([config_path], [])
-  exp = experiment_lib.make_experiment()
-  template = jax.eval_shape(exp.init_state)
-  state = checkpoint.restore_latest(checkpoint.manager(workdir, create=False),
-                                         template)
-  if state is None:
-    raise FileNotFoundError(f"No checkpoint in {workdir}/checkpoints; the run "
-                            "has not saved one yet.")
-  return exp, state
-
-
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  exp, state = load_run(_WORKDIR.value)
+  exp, state = run_dir.load_run(_WORKDIR.value)
   gan = exp.gan
   use_ema = (state.ema_params is not None if _USE_EMA.value is None
              else _USE_EMA.value)

@@ -12,10 +12,13 @@ import numpy as np
 
 from ganjax import checkpoint
 from ganjax import config
+from ganjax import evaluation
 from ganjax import experiment as experiment_lib
 from ganjax import samples
 from ganjax import steps
 from ganjax.data import prefetch
+from ganjax.metrics import features
+from ganjax.metrics import inception_weights
 from ganjax.metrics import mode_coverage
 
 
@@ -59,7 +62,7 @@ def write_samples(workdir: str, step: int, exp: experiment_lib.Experiment,
 def train(workdir: str, num_steps: int = gin.REQUIRED,
           log_every: int = 100, sample_every: int = 1000,
           checkpoint_every: int = 1000, max_checkpoints: int = 3,
-          num_sample_images: int = 64):
+          num_sample_images: int = 64, eval_every: int = 0):
   """Trains the gin-configured experiment in `workdir`, resuming if it can.
 
   Args:
@@ -71,6 +74,8 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
     checkpoint_every: steps between checkpoints (one is written at the end).
     max_checkpoints: checkpoints kept.
     num_sample_images: images in a sample grid.
+    eval_every: steps between evaluations (`evaluation.*` in gin: FID by
+      default), whose scores also go to `<workdir>/scores.csv`; 0: none.
 
   Returns:
     The final train state.
@@ -78,8 +83,7 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
   exp = experiment_lib.make_experiment()
   checkpoints = checkpoint.manager(workdir, max_checkpoints)
   # Resuming needs only the state's shapes: initialize only for a new run.
-  state = checkpoint.restore_latest(checkpoints,
-                                    jax.eval_shape(exp.init_state))
+  state = checkpoint.restore(checkpoints, jax.eval_shape(exp.init_state))
   if state is None:
     state = exp.init_state()
   else:
@@ -92,6 +96,9 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
       num_train_steps=num_steps, writer=writer)
   train_step = jax.jit(functools.partial(steps.train_step, exp.gan),
                        donate_argnums=0)
+  make_extractor = features.factory()
+  if eval_every and exp.data.spec.is_image:
+    inception_weights.locate()  # Fails now, not at the first evaluation.
   buffer = []
   remaining = range(int(state.step), num_steps)
   for step, batch in zip(remaining, prefetch.prefetch(exp.batch, remaining)):
@@ -111,6 +118,12 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
         writer.write_scalars(done, scores)
     if done % checkpoint_every == 0 or is_last:
       checkpoint.save(checkpoints, state)
+    if eval_every and (done % eval_every == 0 or is_last):
+      with report_progress.timed("eval"):
+        scores = evaluation.evaluate(exp, state, make_extractor)
+      if jax.process_index() == 0:
+        evaluation.append_scores(workdir, done, scores)
+      writer.write_scalars(done, scores)
   checkpoints.wait_until_finished()
   checkpoints.close()
   writer.flush()

@@ -18,3 +18,40 @@ def clean_gin():
   gin.clear_config()
   yield
   gin.clear_config()
+
+
+@pytest.fixture(scope="session")
+def inception_params():
+  """Flax params of the FID Inception, or a skip saying how to get them
+  (CI fetches them: .ci/run)."""
+  from ganjax.metrics import inception_weights  # pylint: disable=g-import-not-at-top
+  try:
+    path = inception_weights.locate(download=False)
+  except FileNotFoundError as e:
+    pytest.skip(str(e))
+  return inception_weights.load_params(path)
+
+
+class FakeInception:
+  """A stand-in feature extractor: fixed random projections of the pixels to
+  16 "pool3" features and 10 logits; counts the images it has seen."""
+  resize = "tf"
+  has_logits = True
+  fingerprint = "fake"
+
+  def __init__(self):
+    self.images_seen = 0
+
+  def __call__(self, images):
+    import numpy as np  # pylint: disable=g-import-not-at-top
+    self.images_seen += len(images)
+    flat = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    rng = np.random.default_rng(flat.shape[1])
+    pool3 = flat @ rng.normal(size=(flat.shape[1], 16)).astype(np.float32)
+    logits = pool3 @ rng.normal(size=(16, 10)).astype(np.float32)
+    return {"pool3": pool3, "logits": logits + 1.0, "logits_unbiased": logits}
+
+
+@pytest.fixture
+def fake_inception():
+  return FakeInception()

@@ -122,3 +122,15 @@ def test_unknown_reference_raises_at_parse_time(clean_gin):
 def test_missing_file_raises(clean_gin):
   with pytest.raises(FileNotFoundError, match="no_such.gin"):
     config.parse(["no_such.gin"], [])
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(
+    config.CONFIG_DIR, "eval", "*.gin"))), ids=_name)
+def test_eval_config_parses_and_its_real_data_builds(path, clean_gin,
+                                                     mock_tfds):
+  config.parse(["experiments/compare_gan/resnet_cifar10.gin", path], [])
+  exp = experiment_lib.make_experiment()
+  dataset = gin.query_parameter("evaluation.dataset")
+  real = dataset.scoped_configurable_fn(exp.seed)
+  assert real.spec == exp.data.spec
+  assert gin.query_parameter("evaluation.metrics")

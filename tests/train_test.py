@@ -92,7 +92,7 @@ def test_checkpoint_holds_the_final_state(uninterrupted, clean_gin):
   config.parse([os.path.join(workdir, "config.gin")], [])
   exp = experiment_lib.make_experiment()
   manager = checkpoint.manager(workdir)
-  restored = checkpoint.restore_latest(manager, jax.eval_shape(exp.init_state))
+  restored = checkpoint.restore(manager, jax.eval_shape(exp.init_state))
   manager.close()
   jax.tree.map(np.testing.assert_array_equal, jax.device_get(restored), state)
 

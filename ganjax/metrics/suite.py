@@ -1,0 +1,157 @@
+"""The evaluation metrics under their gin names, over a real and a generated set.
+
+Each metric maps a `SampleSets` to a dict of scores, and runs list them:
+
+  evaluation.metrics = [@metrics.fid, @metrics.kid, @metrics.inception_score]
+  metrics.kid.num_subsets = 100
+
+Inception features of each set are computed once, when a metric first needs
+them; real-set features may come from a cache (`evaluation.py`). `BY_NAME`
+gives the short names of `python -m ganjax.fid --metrics`.
+"""
+
+import functools
+import zlib
+from typing import Callable
+
+from absl import logging
+import gin
+import numpy as np
+
+from ganjax.metrics import features
+from ganjax.metrics import frechet
+from ganjax.metrics import inception_score as inception_score_lib
+from ganjax.metrics import kernel_distance
+from ganjax.metrics import ms_ssim as ms_ssim_lib
+from ganjax.metrics import prdc
+from ganjax.metrics import sliced_wasserstein as swd_lib
+
+Features = dict[str, np.ndarray]
+
+
+class SampleSets:
+  """Real and generated uint8 images, and their features computed lazily.
+
+  Attributes:
+    real_images: [N, H, W, C] uint8 real images (may be None when
+      real_features are given and no metric needs real pixels).
+    fake_images: [M, H, W, C] uint8 generated images.
+    seed: seeds each metric's random draws (subsets, projections, batches).
+  """
+
+  def __init__(self, real_images: np.ndarray | None, fake_images: np.ndarray,
+               extractor: Callable[[np.ndarray], Features] | None = None,
+               real_features: Features | None = None, seed: int = 0):
+    self.real_images = real_images
+    self.fake_images = fake_images
+    self.seed = seed
+    self._extractor = extractor
+    if real_features is not None:
+      self.__dict__["real_features"] = real_features
+
+  @property
+  def extractor(self) -> Callable[[np.ndarray], Features]:
+    if self._extractor is None:
+      self._extractor = features.InceptionFeatures()
+    return self._extractor
+
+  @functools.cached_property
+  def real_features(self) -> Features:
+    if self.real_images is None:
+      raise ValueError("No real images or real features to compare with.")
+    return self.extractor(self.real_images)
+
+  @functools.cached_property
+  def fake_features(self) -> Features:
+    return self.extractor(self.fake_images)
+
+  def rng(self, metric: str) -> np.random.Generator:
+    """A generator of its own per metric, so adding a metric changes none."""
+    return np.random.default_rng([self.seed, zlib.crc32(metric.encode())])
+
+
+@gin.configurable("metrics.fid", denylist=["sets"])
+def fid(sets: SampleSets) -> dict[str, float]:
+  """Fréchet Inception distance (Heusel et al. 2017) of pool3 features."""
+  return {"fid": frechet.fid(sets.real_features["pool3"],
+                             sets.fake_features["pool3"])}
+
+
+@gin.configurable("metrics.kid", denylist=["sets"])
+def kid(sets: SampleSets, num_subsets: int = 100,
+        subset_size: int = 1000) -> dict[str, float]:
+  """Kernel Inception distance (Bińkowski et al. 2018), averaged over subsets."""
+  return kernel_distance.kernel_distance(
+      sets.real_features["pool3"], sets.fake_features["pool3"],
+      sets.rng("kid"), num_subsets, subset_size)
+
+
+@gin.configurable("metrics.inception_score", denylist=["sets"])
+def inception_score(sets: SampleSets, num_splits: int = 10,
+                    use_bias: bool = False) -> dict[str, float]:
+  """Inception Score of the generated set; empty without classifier weights.
+
+  The samples are shuffled before the splits. `use_bias=False` is
+  improved-gan's (and StyleGAN2-ADA's) softmax of pool3 × W alone; True adds
+  the classifier's bias, as TF-GAN and Compare GAN do.
+  """
+  if "logits" not in sets.fake_features:
+    logging.warning("The Inception weights have no classifier (fid-helper's "
+                    "default_1.pt), so there is no Inception Score; use "
+                    "pytorch-fid's pt_inception-2015-12-05 file for it.")
+    return {}
+  logits = sets.fake_features["logits" if use_bias else "logits_unbiased"]
+  order = sets.rng("inception_score").permutation(len(logits))
+  return inception_score_lib.inception_score(logits[order], num_splits)
+
+
+@gin.configurable("metrics.precision_recall", denylist=["sets"])
+def precision_recall(sets: SampleSets, k: int = 3) -> dict[str, float]:
+  """Improved precision and recall (Kynkäänniemi et al. 2019) of pool3."""
+  return prdc.precision_recall(sets.real_features["pool3"],
+                               sets.fake_features["pool3"], k)
+
+
+@gin.configurable("metrics.density_coverage", denylist=["sets"])
+def density_coverage(sets: SampleSets, k: int = 5) -> dict[str, float]:
+  """Density and coverage (Naeem et al. 2020) of pool3 features."""
+  return prdc.density_coverage(sets.real_features["pool3"],
+                               sets.fake_features["pool3"], k)
+
+
+@gin.configurable("metrics.ms_ssim", denylist=["sets"])
+def ms_ssim(sets: SampleSets, num_batches: int = 5, batch_size: int = 64,
+            shrink_window: bool = True) -> dict[str, float]:
+  """MS-SSIM diversity of generated pairs (lower: more diverse).
+
+  `shrink_window` is Compare GAN's variant, which scores images under 161 px
+  (TF's 5-scale bound) with a window shrunk to fit each scale.
+  """
+  return ms_ssim_lib.ms_ssim_diversity(sets.fake_images, sets.rng("ms_ssim"),
+                                       num_batches, batch_size,
+                                       shrink_window=shrink_window)
+
+
+@gin.configurable("metrics.sliced_wasserstein", denylist=["sets"])
+def sliced_wasserstein(sets: SampleSets) -> dict[str, float]:
+  """PGGAN's sliced Wasserstein distance of Laplacian-pyramid patches (×1e3)."""
+  return swd_lib.sliced_wasserstein(sets.real_images, sets.fake_images,
+                                    sets.rng("sliced_wasserstein"))
+
+
+Metric = Callable[[SampleSets], dict[str, float]]
+
+# Metrics of pixels alone, which need no Inception network.
+PIXEL_METRICS = (ms_ssim, sliced_wasserstein)
+
+BY_NAME: dict[str, Metric] = {
+    "fid": fid, "kid": kid, "is": inception_score, "pr": precision_recall,
+    "dc": density_coverage, "ms_ssim": ms_ssim, "swd": sliced_wasserstein}
+
+
+def evaluate(sets: SampleSets, metrics: list[Metric]) -> dict[str, float]:
+  """All scores of `metrics` on `sets`, merged into one dict."""
+  scores = {}
+  for metric in metrics:
+    scores.update(metric(sets))
+  return scores

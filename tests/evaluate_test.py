@@ -1,0 +1,37 @@
+"""`python -m ganjax.evaluate` end to end on a trained run, with the real FID
+Inception weights."""
+
+import csv
+import glob
+import os
+import subprocess
+import sys
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_RUN = [
+    f"--gin_file={_REPO}/tests/testdata/tiny_digits.gin",
+    "--gin_bindings=train.num_steps = 2",
+    "--gin_bindings=train.checkpoint_every = 1",
+]
+
+
+def _run(module, *args):
+  subprocess.run([sys.executable, "-m", module, *args], cwd=_REPO, check=True,
+                 capture_output=True, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+
+
+def test_every_checkpoint_is_scored(inception_params, tmp_path):
+  del inception_params  # Only needs to be present.
+  workdir = str(tmp_path / "run")
+  _run("ganjax.main", f"--workdir={workdir}", *_RUN)
+  _run("ganjax.evaluate", f"--workdir={workdir}", "--continuous",
+       "--gin_bindings=evaluation.num_samples = 10",
+       "--gin_bindings=evaluation.metrics = [@metrics.fid, @metrics.kid]",
+       "--gin_bindings=metrics.kid.num_subsets = 2")
+  with open(os.path.join(workdir, "scores.csv"), newline="") as f:
+    rows = list(csv.DictReader(f))
+  # --continuous stops once the run's last step (2) is scored.
+  assert [r["step"] for r in rows] == ["1", "2"]
+  assert all(float(r["fid"]) > 0 for r in rows)
+  assert rows[0]["dcgan.Generator.width"] == "4"  # As gin writes it.
+  assert glob.glob(os.path.join(workdir, "eval", "events.out.tfevents.*"))

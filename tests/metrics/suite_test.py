@@ -1,0 +1,97 @@
+"""Tests of the gin-named evaluation metrics over sample sets."""
+
+import gin
+import numpy as np
+import pytest
+
+from ganjax.metrics import frechet
+from ganjax.metrics import inception_score as inception_score_lib
+from ganjax.metrics import kernel_distance
+from ganjax.metrics import suite
+
+
+@gin.configurable("suite_test")
+def _listed(metrics=()):
+  return metrics
+
+
+def _images(seed, n=70, size=24):
+  return np.random.default_rng(seed).integers(0, 256, (n, size, size, 3),
+                                              np.uint8)
+
+
+def test_gin_names_are_the_metrics(clean_gin):
+  gin.parse_config("""
+      suite_test.metrics = [
+          @metrics.fid, @metrics.kid, @metrics.inception_score,
+          @metrics.precision_recall, @metrics.density_coverage,
+          @metrics.ms_ssim, @metrics.sliced_wasserstein]
+  """)
+  assert list(_listed()) == [
+      suite.fid, suite.kid, suite.inception_score, suite.precision_recall,
+      suite.density_coverage, suite.ms_ssim, suite.sliced_wasserstein]
+
+
+def test_scores_are_those_of_the_metric_functions(clean_gin, fake_inception):
+  gin.parse_config("metrics.kid.num_subsets = 7")
+  real, fake = _images(0), _images(1)
+  sets = suite.SampleSets(real, fake, fake_inception, seed=3)
+  scores = suite.evaluate(sets, [suite.fid, suite.kid, suite.inception_score,
+                                 suite.precision_recall,
+                                 suite.density_coverage])
+  real_f = fake_inception(real)["pool3"]
+  fake_f = fake_inception(fake)["pool3"]
+  assert scores["fid"] == pytest.approx(frechet.fid(real_f, fake_f))
+  want_kid = kernel_distance.kernel_distance(real_f, fake_f, sets.rng("kid"),
+                                             num_subsets=7)
+  assert scores["kid"] == pytest.approx(want_kid["kid"])
+  assert set(scores) == {"fid", "kid", "kid_std", "inception_score",
+                         "inception_score_std", "precision", "recall",
+                         "density", "coverage"}
+
+
+def test_features_are_computed_once_per_set(fake_inception):
+  sets = suite.SampleSets(_images(0), _images(1), fake_inception)
+  suite.evaluate(sets, [suite.fid, suite.kid, suite.precision_recall])
+  assert fake_inception.images_seen == 140
+
+
+def test_cached_real_features_are_used(fake_inception):
+  cached = fake_inception(_images(0))
+  sets = suite.SampleSets(None, _images(1), fake_inception,
+                          real_features=cached)
+  suite.evaluate(sets, [suite.fid])
+  assert fake_inception.images_seen == 140  # 70 cached + 70 generated.
+
+
+def test_pixel_metrics_need_no_inception():
+  def no_inception(images):
+    raise AssertionError("Inception called")
+  sets = suite.SampleSets(_images(0, 128, 32), _images(1, 128, 32),
+                          no_inception)
+  scores = suite.evaluate(sets, list(suite.PIXEL_METRICS))
+  assert 0 < scores["ms_ssim"] < 0.5  # Independent noise is diverse.
+  assert {"swd_32", "swd_16", "swd_mean"} <= set(scores)
+
+
+def test_inception_score_needs_the_classifier(fake_inception):
+  fake_inception.has_logits = False
+  without = lambda images: {"pool3": fake_inception(images)["pool3"]}
+  sets = suite.SampleSets(_images(0), _images(1), without)
+  assert suite.inception_score(sets) == {}
+
+
+def test_short_names_cover_the_metrics():
+  assert set(suite.BY_NAME) == {"fid", "kid", "is", "pr", "dc", "ms_ssim",
+                                "swd"}
+
+
+def test_inception_score_leaves_out_the_bias_unless_asked(fake_inception):
+  sets = suite.SampleSets(_images(0), _images(1), fake_inception)
+  logits = fake_inception(_images(1))
+  order = sets.rng("inception_score").permutation(70)
+  unbiased = inception_score_lib.inception_score(
+      logits["logits_unbiased"][order], 10)
+  assert suite.inception_score(sets) == pytest.approx(unbiased)
+  biased = inception_score_lib.inception_score(logits["logits"][order], 10)
+  assert suite.inception_score(sets, use_bias=True) == pytest.approx(biased)
