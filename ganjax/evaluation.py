@@ -8,7 +8,7 @@ loop on its current state (`train.eval_every`). What is measured is gin:
   evaluation.num_draws = 3
 
 Real images come from the experiment's data set (or `evaluation.dataset`,
-e.g. a test split); their Inception features are cached on disk under the
+e.g. a test split), without its random augmentation; their Inception features are cached on disk under the
 hash of the images and of the feature settings, so a data set, split and
 sample count is embedded once. Scores go to TensorBoard and to
 `<workdir>/scores.csv`, one row per step, with the run's gin parameters.
@@ -97,7 +97,7 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
   if standing_stats:
     state = samples.with_standing_statistics(gan, state, stats_key,
                                              standing_stats, use_ema)
-  data = exp.data if dataset is None else dataset(seed)
+  data = (exp.data if dataset is None else dataset(seed)).for_evaluation()
   mixture = getattr(data, "mixture", None)
   if not data.spec.is_image and mixture is None:
     raise ValueError("Only image data and Gaussian mixtures have evaluation "

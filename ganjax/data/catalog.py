@@ -136,6 +136,9 @@ class SourceDataset(dataset.Dataset):
   def __len__(self) -> int:
     return len(self.source)
 
+  def for_evaluation(self) -> "SourceDataset":
+    return SourceDataset(self.source, self.entry, training=False)
+
   def _read(self, rows, rng):
     examples = [self.source[int(row)] for row in rows]
     images = np.stack([

@@ -55,6 +55,11 @@ class Dataset:
     """
     raise NotImplementedError
 
+  def for_evaluation(self) -> "Dataset":
+    """The same examples without random augmentation, for real-image
+    statistics (Compare GAN's evaluation reads center crops)."""
+    return self
+
   @functools.lru_cache(maxsize=4)
   def _permutation(self, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng((seed, epoch)).permutation(len(self))

@@ -60,6 +60,18 @@ def test_imagenet_eval_uses_the_middle_crop(mock_tfds):
       want.astype(np.float32) / 127.5 - 1.0)
 
 
+def test_evaluation_reads_training_data_without_augmentation(mock_tfds):
+  train = catalog.tfds_dataset(0, name="imagenet_64")
+  evaluated = train.for_evaluation()
+  row = int(train._permutation(0, 0)[0])  # pylint: disable=protected-access
+  image = train.source[row]["image"]
+  want = preprocess.resize(preprocess.square_crop(image, "middle", None), 64)
+  np.testing.assert_array_equal(
+      evaluated.batch(0, 1, seed=0)["x"][0],
+      want.astype(np.float32) / 127.5 - 1.0)
+  assert train.training and len(evaluated) == len(train)
+
+
 def test_labeled_fraction_withholds_labels(mock_tfds):
   full = catalog.tfds_dataset(0, name="mnist")
   half = catalog.tfds_dataset(0, name="mnist", labeled_fraction=0.5)
