@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 
+from ganjax.metrics import inception_weights
+
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _RUN = [
     f"--gin_file={_REPO}/tests/testdata/tiny_digits.gin",
@@ -15,19 +17,23 @@ _RUN = [
 ]
 
 
-def _run(module, *args):
+def _run(module, *args, **env):
   subprocess.run([sys.executable, "-m", module, *args], cwd=_REPO, check=True,
-                 capture_output=True, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+                 capture_output=True,
+                 env={**os.environ, "JAX_PLATFORMS": "cpu", **env})
 
 
 def test_every_checkpoint_is_scored(inception_params, tmp_path):
   del inception_params  # Only needs to be present.
   workdir = str(tmp_path / "run")
   _run("ganjax.main", f"--workdir={workdir}", *_RUN)
+  # The real images' feature cache goes to tmp_path, not ~/.cache.
   _run("ganjax.evaluate", f"--workdir={workdir}", "--continuous",
        "--gin_bindings=evaluation.num_samples = 10",
        "--gin_bindings=evaluation.metrics = [@metrics.fid, @metrics.kid]",
-       "--gin_bindings=metrics.kid.num_subsets = 2")
+       "--gin_bindings=metrics.kid.num_subsets = 2",
+       GANJAX_INCEPTION_WEIGHTS=inception_weights.locate(download=False),
+       GANJAX_CACHE=str(tmp_path / "cache"))
   with open(os.path.join(workdir, "scores.csv"), newline="") as f:
     rows = list(csv.DictReader(f))
   # --continuous stops once the run's last step (2) is scored.
