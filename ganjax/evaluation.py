@@ -15,6 +15,7 @@ sample count is embedded once. Scores go to TensorBoard and to
 """
 
 import csv
+import fcntl
 import hashlib
 import os
 import tempfile
@@ -173,22 +174,26 @@ def append_scores(workdir: str, step: int, scores: Scores) -> None:
   """Adds a row (step, scores, then the run's gin parameters) to scores.csv.
 
   A row whose columns differ from the file's header rewrites the file with
-  the union of both, so adding a metric later keeps the old rows.
+  the union of both, so adding a metric later keeps the old rows. The file
+  is replaced atomically, under a lock, so that the training loop and
+  `ganjax.evaluate` may write to one workdir.
   """
   path = os.path.join(workdir, "scores.csv")
   row = {"step": step, **scores, **gin_parameters(workdir)}
-  rows = []
-  if os.path.exists(path):
-    with open(path, newline="") as f:
-      rows = list(csv.DictReader(f))
-  rows.append(row)
-  columns = list(dict.fromkeys(k for r in rows for k in r))
-  with tempfile.NamedTemporaryFile("w", dir=workdir, suffix=".csv",
-                                   newline="", delete=False) as f:
-    writer = csv.DictWriter(f, columns)
-    writer.writeheader()
-    writer.writerows(rows)
-  os.replace(f.name, path)
+  with open(path + ".lock", "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    rows = []
+    if os.path.exists(path):
+      with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    rows.append(row)
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    with tempfile.NamedTemporaryFile("w", dir=workdir, suffix=".csv",
+                                     newline="", delete=False) as f:
+      writer = csv.DictWriter(f, columns)
+      writer.writeheader()
+      writer.writerows(rows)
+    os.replace(f.name, path)
   logging.info("Step %d: %s", step, scores)
 
 

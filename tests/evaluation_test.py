@@ -5,6 +5,7 @@ network's parity is tested in tests/metrics/inception_test.py and the
 commands end to end in tests/evaluate_test.py.
 """
 
+import concurrent.futures
 import csv
 import os
 
@@ -144,3 +145,12 @@ def test_more_samples_than_real_images_is_refused(run, fake_inception):
   with pytest.raises(ValueError, match="exceeds"):
     evaluation.evaluate(exp, exp.init_state(), lambda: fake_inception,
                         num_samples=len(exp.data) + 1)
+
+
+def test_concurrent_writers_lose_no_row(run):
+  workdir = run[0]
+  before = len(_rows(workdir))
+  with concurrent.futures.ThreadPoolExecutor(4) as pool:
+    list(pool.map(lambda step: evaluation.append_scores(
+        workdir, step, {"fid": float(step)}), range(100, 120)))
+  assert len(_rows(workdir)) == before + 20
