@@ -8,14 +8,15 @@ loop on its current state (`train.eval_every`). What is measured is gin:
   evaluation.num_draws = 3
 
 Real images come from the experiment's data set (or `evaluation.dataset`,
-e.g. a test split), without its random augmentation; their Inception features are cached on disk under the
-hash of the images and of the feature settings, so a data set, split and
-sample count is embedded once. Scores go to TensorBoard and to
+e.g. a test split), without its random augmentation; their Inception
+features are cached on disk under the hash of the images and of the feature
+settings, so a data set, split and sample count is embedded once. Scores go to TensorBoard and to
 `<workdir>/scores.csv`, one row per step, with the run's gin parameters.
 """
 
 import csv
 import fcntl
+import functools
 import hashlib
 import os
 import tempfile
@@ -81,7 +82,7 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
     exp: the run's experiment.
     state: the train state evaluated.
     make_extractor: makes the Inception feature extractor (called once, on
-      need).
+      need; image data only).
     metrics: the `metrics.*` functions computed.
     num_samples: generated (and real) images per draw.
     num_draws: independent sets of generated images averaged over.
@@ -92,6 +93,7 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
     seed: seeds the latents and the metrics' random draws.
   """
   gan = exp.gan
+  make_extractor = functools.cache(make_extractor)
   use_ema = state.ema_params is not None if use_ema is None else use_ema
   key = jax.random.key(seed)
   key, stats_key = jax.random.split(key)
@@ -103,7 +105,7 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
   if not data.spec.is_image and mixture is None:
     raise ValueError("Only image data and Gaussian mixtures have evaluation "
                      "metrics.")
-  real = real_features = inception = None
+  real = real_features = None
   if data.spec.is_image:
     if num_samples > len(data):
       raise ValueError(f"evaluation.num_samples = {num_samples} exceeds the "
@@ -111,8 +113,7 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
                        "scores. Lower it or pick a larger split.")
     real = real_images(data, num_samples, seed)
     if any(m not in suite.PIXEL_METRICS for m in metrics):
-      inception = make_extractor()
-      real_features = cached_features(real, inception)
+      real_features = cached_features(real, make_extractor())
   draws = []
   for draw in range(num_draws):
     fake = samples.draw(gan, state, jax.random.fold_in(key, draw),
@@ -125,7 +126,7 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
       draws.append(mode_coverage.mode_coverage(fake, mixture.means,
                                                mixture.std))
     else:
-      sets = suite.SampleSets(real, samples.to_uint8(fake), inception,
+      sets = suite.SampleSets(real, samples.to_uint8(fake), make_extractor,
                               real_features, seed + draw)
       draws.append(suite.evaluate(sets, list(metrics)))
   scores = {k: float(np.mean([d[k] for d in draws])) for k in draws[0]}
@@ -158,14 +159,14 @@ def _bindings(text: str) -> dict[str, str]:
 
 
 def gin_parameters(workdir: str) -> dict[str, str]:
-  """The run's gin bindings: its operative config (defaults included), its
-  config.gin, then what is parsed now (e.g. an evaluation's own bindings)."""
+  """The run's gin bindings: its operative config (defaults included), then
+  what is parsed now (the run's config.gin, which the training loop and
+  `ganjax.evaluate` both parse, and an evaluation's own bindings)."""
   params = {}
-  for name in ("operative_config.gin", "config.gin"):
-    path = os.path.join(workdir, name)
-    if os.path.exists(path):
-      with open(path) as f:
-        params.update(_bindings(f.read()))
+  path = os.path.join(workdir, "operative_config.gin")
+  if os.path.exists(path):
+    with open(path) as f:
+      params.update(_bindings(f.read()))
   params.update(_bindings(gin.config_str()))
   return params
 
@@ -197,6 +198,21 @@ def append_scores(workdir: str, step: int, scores: Scores) -> None:
   logging.info("Step %d: %s", step, scores)
 
 
+def score_and_record(workdir: str, step: int, exp: experiment_lib.Experiment,
+                     state: state_lib.GANState,
+                     make_extractor: Callable[[], features.InceptionFeatures],
+                     writer: metric_writers.MetricWriter) -> Scores:
+  """Evaluates `state`, adds its row to scores.csv (from process 0) and
+  writes the scores to `writer`; the training loop and `ganjax.evaluate`
+  both record this way."""
+  scores = evaluate(exp, state, make_extractor)
+  if jax.process_index() == 0:
+    append_scores(workdir, step, scores)
+  writer.write_scalars(step, scores)
+  writer.flush()
+  return scores
+
+
 def evaluate_new_checkpoints(
     workdir: str, exp: experiment_lib.Experiment,
     make_extractor: Callable[[], features.InceptionFeatures],
@@ -216,10 +232,7 @@ def evaluate_new_checkpoints(
         # Deleted by the run's max_to_keep while it was being read.
         logging.warning("Checkpoint %d disappeared before it was read.", step)
         continue
-      scores = evaluate(exp, state, make_extractor)
-      append_scores(workdir, step, scores)
-      writer.write_scalars(step, scores)
-      writer.flush()
+      score_and_record(workdir, step, exp, state, make_extractor, writer)
       scored.append(step)
   finally:
     manager.close()

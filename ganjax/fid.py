@@ -50,8 +50,7 @@ def main(argv):
   make_extractor = features.factory(_INCEPTION_WEIGHTS.value,
                                     batch_size=_BATCH_SIZE.value,
                                     resize=_RESIZE.value)
-  sets = suite.SampleSets(real, fake, lambda x: make_extractor()(x),
-                          seed=_SEED.value)
+  sets = suite.SampleSets(real, fake, make_extractor, seed=_SEED.value)
   scores = suite.evaluate(sets, [suite.BY_NAME[m] for m in _METRICS.value])
   print(json.dumps(scores))
 

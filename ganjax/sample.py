@@ -10,7 +10,6 @@ uniformly or all equal to --label. The model is rebuilt from
 `<workdir>/config.gin` and the latest checkpoint.
 """
 
-
 from absl import app
 from absl import flags
 import jax

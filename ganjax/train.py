@@ -120,10 +120,8 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
       checkpoint.save(checkpoints, state)
     if eval_every and (done % eval_every == 0 or is_last):
       with report_progress.timed("eval"):
-        scores = evaluation.evaluate(exp, state, make_extractor)
-      if jax.process_index() == 0:
-        evaluation.append_scores(workdir, done, scores)
-      writer.write_scalars(done, scores)
+        evaluation.score_and_record(workdir, done, exp, state,
+                                    make_extractor, writer)
   checkpoints.wait_until_finished()
   checkpoints.close()
   writer.flush()

@@ -38,13 +38,11 @@ class InceptionFeatures:
     fingerprint: identifies the weights and preprocessing, for caches.
   """
 
-  def __init__(self, params: dict | None = None, batch_size: int = 50,
-               resize: str = "tf"):
+  def __init__(self, params: dict, batch_size: int = 50, resize: str = "tf"):
+    """`params`: the network's, from `inception_weights.load_params`."""
     if resize not in inception_input.METHODS:
       raise ValueError(f"Unknown resize {resize!r}; choose one of "
                        f"{inception_input.METHODS}.")
-    if params is None:
-      params = inception_weights.load_params()
     self.resize = resize
     self.has_logits = "logits" in params
     digest = hashlib.sha256(np.asarray(params["conv"]["kernel"]).tobytes())

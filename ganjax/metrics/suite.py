@@ -18,7 +18,6 @@ from absl import logging
 import gin
 import numpy as np
 
-from ganjax.metrics import features
 from ganjax.metrics import frechet
 from ganjax.metrics import inception_score as inception_score_lib
 from ganjax.metrics import kernel_distance
@@ -40,30 +39,28 @@ class SampleSets:
   """
 
   def __init__(self, real_images: np.ndarray | None, fake_images: np.ndarray,
-               extractor: Callable[[np.ndarray], Features] | None = None,
+               make_extractor: Callable[[], Callable[[np.ndarray], Features]],
                real_features: Features | None = None, seed: int = 0):
+    """`make_extractor` (e.g. `features.factory()`) is called only when a
+    metric needs features, so pixel metrics need no Inception weights."""
     self.real_images = real_images
     self.fake_images = fake_images
     self.seed = seed
-    self._extractor = extractor
+    self._make_extractor = functools.cache(make_extractor)
     if real_features is not None:
       self.__dict__["real_features"] = real_features
 
-  @property
-  def extractor(self) -> Callable[[np.ndarray], Features]:
-    if self._extractor is None:
-      self._extractor = features.InceptionFeatures()
-    return self._extractor
-
   @functools.cached_property
   def real_features(self) -> Features:
+    """The real images' features, computed on first use."""
     if self.real_images is None:
       raise ValueError("No real images or real features to compare with.")
-    return self.extractor(self.real_images)
+    return self._make_extractor()(self.real_images)
 
   @functools.cached_property
   def fake_features(self) -> Features:
-    return self.extractor(self.fake_images)
+    """The generated images' features, computed on first use."""
+    return self._make_extractor()(self.fake_images)
 
   def rng(self, metric: str) -> np.random.Generator:
     """A generator of its own per metric, so adding a metric changes none."""

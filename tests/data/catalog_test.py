@@ -50,8 +50,8 @@ def test_small_datasets_are_held_in_memory_as_uint8(mock_tfds):
   assert data.examples.shape == (_NUM_EXAMPLES, 32, 32, 3)
 
 
-def test_imagenet_eval_uses_the_middle_crop(mock_tfds):
-  data = catalog.tfds_dataset(0, name="imagenet_64", split="eval")
+def _assert_first_image_is_the_middle_crop(data):
+  """The first example of `data`'s first batch is ImageNet's middle crop."""
   row = int(data._permutation(0, 0)[0])  # pylint: disable=protected-access
   image = data.source[row]["image"]
   want = preprocess.resize(preprocess.square_crop(image, "middle", None), 64)
@@ -60,15 +60,15 @@ def test_imagenet_eval_uses_the_middle_crop(mock_tfds):
       want.astype(np.float32) / 127.5 - 1.0)
 
 
+def test_imagenet_eval_uses_the_middle_crop(mock_tfds):
+  _assert_first_image_is_the_middle_crop(
+      catalog.tfds_dataset(0, name="imagenet_64", split="eval"))
+
+
 def test_evaluation_reads_training_data_without_augmentation(mock_tfds):
   train = catalog.tfds_dataset(0, name="imagenet_64")
   evaluated = train.for_evaluation()
-  row = int(train._permutation(0, 0)[0])  # pylint: disable=protected-access
-  image = train.source[row]["image"]
-  want = preprocess.resize(preprocess.square_crop(image, "middle", None), 64)
-  np.testing.assert_array_equal(
-      evaluated.batch(0, 1, seed=0)["x"][0],
-      want.astype(np.float32) / 127.5 - 1.0)
+  _assert_first_image_is_the_middle_crop(evaluated)
   assert train.training and len(evaluated) == len(train)
 
 

@@ -35,7 +35,7 @@ def test_gin_names_are_the_metrics(clean_gin):
 def test_scores_are_those_of_the_metric_functions(clean_gin, fake_inception):
   gin.parse_config("metrics.kid.num_subsets = 7")
   real, fake = _images(0), _images(1)
-  sets = suite.SampleSets(real, fake, fake_inception, seed=3)
+  sets = suite.SampleSets(real, fake, lambda: fake_inception, seed=3)
   scores = suite.evaluate(sets, [suite.fid, suite.kid, suite.inception_score,
                                  suite.precision_recall,
                                  suite.density_coverage])
@@ -51,22 +51,22 @@ def test_scores_are_those_of_the_metric_functions(clean_gin, fake_inception):
 
 
 def test_features_are_computed_once_per_set(fake_inception):
-  sets = suite.SampleSets(_images(0), _images(1), fake_inception)
+  sets = suite.SampleSets(_images(0), _images(1), lambda: fake_inception)
   suite.evaluate(sets, [suite.fid, suite.kid, suite.precision_recall])
   assert fake_inception.images_seen == 140
 
 
 def test_cached_real_features_are_used(fake_inception):
   cached = fake_inception(_images(0))
-  sets = suite.SampleSets(None, _images(1), fake_inception,
+  sets = suite.SampleSets(None, _images(1), lambda: fake_inception,
                           real_features=cached)
   suite.evaluate(sets, [suite.fid])
   assert fake_inception.images_seen == 140  # 70 cached + 70 generated.
 
 
 def test_pixel_metrics_need_no_inception():
-  def no_inception(images):
-    raise AssertionError("Inception called")
+  def no_inception():
+    raise AssertionError("Inception made")
   sets = suite.SampleSets(_images(0, 128, 32), _images(1, 128, 32),
                           no_inception)
   scores = suite.evaluate(sets, list(suite.PIXEL_METRICS))
@@ -77,7 +77,7 @@ def test_pixel_metrics_need_no_inception():
 def test_inception_score_needs_the_classifier(fake_inception):
   fake_inception.has_logits = False
   without = lambda images: {"pool3": fake_inception(images)["pool3"]}
-  sets = suite.SampleSets(_images(0), _images(1), without)
+  sets = suite.SampleSets(_images(0), _images(1), lambda: without)
   assert suite.inception_score(sets) == {}
 
 
@@ -87,7 +87,7 @@ def test_short_names_cover_the_metrics():
 
 
 def test_inception_score_leaves_out_the_bias_unless_asked(fake_inception):
-  sets = suite.SampleSets(_images(0), _images(1), fake_inception)
+  sets = suite.SampleSets(_images(0), _images(1), lambda: fake_inception)
   logits = fake_inception(_images(1))
   order = sets.rng("inception_score").permutation(70)
   unbiased = inception_score_lib.inception_score(
