@@ -23,6 +23,7 @@ import jax.numpy as jnp
 from jax import lax
 
 from ganjax import normalizers
+from ganjax.models import winograd as winograd_lib
 
 _DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 
@@ -56,12 +57,15 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array,
                          rhs_dilation: Sequence[int] | None = None,
                          dimension_numbers: Any = None,
                          feature_group_count: int = 1,
-                         precision: Any = None) -> jax.Array:
+                         precision: Any = None,
+                         winograd: bool = False) -> jax.Array:
   """`lax.conv_general_dilated`, computed as im2col on CPU where it applies.
 
   The im2col path covers what the architectures use: 2-D NHWC inputs, HWIO
   kernels, no dilation, no feature groups. Anything else, and every
-  non-CPU backend, goes to `lax.conv_general_dilated` unchanged.
+  non-CPU backend, goes to `lax.conv_general_dilated` unchanged. With
+  `winograd`, 3×3 stride-1 kernels on CPU take `winograd.conv3x3` instead
+  (2.25× fewer products, float32 results within about 1e-6).
   """
   def native(x, k):
     return lax.conv_general_dilated(
@@ -79,9 +83,13 @@ def conv_general_dilated(lhs: jax.Array, rhs: jax.Array,
   pads = (lax.padtype_to_pads(lhs.shape[1:3], rhs.shape[:2], window_strides,
                               padding)
           if isinstance(padding, str) else padding)
-  return lax.platform_dependent(
-      lhs, rhs, default=native,
-      cpu=lambda x, k: _conv_as_matmul(x, k, window_strides, pads, precision))
+  if winograd and rhs.shape[:2] == (3, 3) and tuple(window_strides) == (1, 1):
+    cpu = functools.partial(winograd_lib.conv3x3, pads=pads,
+                            precision=precision)
+  else:
+    cpu = functools.partial(_conv_as_matmul, strides=window_strides,
+                            pads=pads, precision=precision)
+  return lax.platform_dependent(lhs, rhs, default=native, cpu=cpu)
 
 
 class Conv(nn.Conv):
