@@ -1,11 +1,19 @@
 """Gin config files: parsing them, and recording a run's config in its workdir.
 
-Components become nameable in configs by importing `ganjax.registry`.
+Components become nameable in configs by importing `ganjax.registry`. A
+misspelled name gets gin's error (file, line) plus the closest registered
+names. A run that resumes in a workdir must have the recorded operative
+config, up to the settings that do not change what it computes (run length,
+cadences, evaluation, the divergence guard); `check_unchanged` enforces it.
 """
 
+import difflib
+import inspect
 import os
+import re
 from typing import Sequence
 
+from absl import logging
 import gin
 
 # `include "datasets/ring.gin"` resolves against the repository's configs.
@@ -22,7 +30,56 @@ def parse(gin_files: Sequence[str], gin_bindings: Sequence[str]) -> None:
       raise FileNotFoundError(
           f"Gin file {path!r} not found (looked in the current directory and "
           f"in {CONFIG_DIR}).")
-  gin.parse_config_files_and_bindings(list(gin_files), list(gin_bindings))
+  try:
+    gin.parse_config_files_and_bindings(list(gin_files), list(gin_bindings))
+  except ValueError as e:
+    hint = _suggestion(str(e))
+    if not hint:
+      raise
+    raise ValueError(f"{e}\n{hint}") from e
+
+
+def _registered() -> dict[str, gin.config.Configurable]:
+  """Registered configurables under every name that selects them: the full
+  selector and its dotted suffixes (`ganjax.losses.hinge`, `losses.hinge`,
+  `hinge`)."""
+  names = {}
+  for selector, configurable in gin.config._REGISTRY.items():  # pylint: disable=protected-access
+    parts = selector.split(".")
+    for i in range(len(parts)):
+      names.setdefault(".".join(parts[i:]), configurable)
+  return names
+
+
+def _parameters(configurable: gin.config.Configurable) -> list[str]:
+  wrapped = configurable.wrapped
+  target = wrapped.__init__ if inspect.isclass(wrapped) else wrapped
+  return [p for p in inspect.signature(target).parameters
+          if p != "self" and p not in (configurable.denylist or ())]
+
+
+def _suggestion(message: str) -> str:
+  """"Did you mean" for gin's unknown-configurable/parameter errors."""
+  registered = _registered()
+  unknown = re.search(r"No configurable matching (?:reference )?'@?([\w.]+)",
+                      message)
+  if unknown:
+    name = unknown.group(1).split("/")[-1]
+    same_depth = [n for n in registered if n.count(".") == name.count(".")]
+    close = difflib.get_close_matches(name, same_depth, n=3, cutoff=0.6)
+    families = "Registered names are listed by family in ganjax/registry.py."
+    return (f"Did you mean {' or '.join(repr(c) for c in close)}? {families}"
+            if close else families)
+  no_param = re.search(
+      r"Configurable '([\w.]+)' doesn't have a parameter named '(\w+)'",
+      message)
+  if no_param and no_param.group(1) in registered:
+    params = _parameters(registered[no_param.group(1)])
+    close = difflib.get_close_matches(no_param.group(2), params, n=3,
+                                      cutoff=0.6)
+    return (f"Did you mean {' or '.join(repr(c) for c in close)}? "
+            if close else "") + f"Its parameters: {', '.join(params)}."
+  return ""
 
 
 def write_config(workdir: str) -> str:
@@ -42,3 +99,72 @@ def write_operative_config(workdir: str) -> str:
   with open(path, "w") as f:
     f.write(gin.operative_config_str())
   return path
+
+
+class ConfigChangedError(ValueError):
+  """The workdir's run was recorded with another config."""
+
+
+# Configurables free to change when a run resumes: they do not change what it
+# computes (run length, cadences, evaluation, the divergence guard).
+FREE_TO_CHANGE = ("train", "evaluation", "guard", "metrics")
+
+
+def bindings(text: str) -> dict[str, str]:
+  """`name = value` bindings of a written config (gin's own format), with
+  continuation lines joined and whitespace normalized."""
+  found, name = {}, None
+  for line in text.splitlines():
+    if not line.strip() or line.lstrip().startswith("#"):
+      name = None
+      continue
+    match = re.match(r"([\w./]+) = (.*)", line)
+    if match and not line[0].isspace():
+      name = match.group(1)
+      found[name] = match.group(2).rstrip("\\").strip()
+    elif name is not None:
+      found[name] = f"{found[name]} {line.strip()}".strip()
+  return found
+
+
+def _free_to_change(name: str) -> bool:
+  configurable = name.split("/")[-1].rsplit(".", 1)[0]
+  return configurable.split(".")[0] in FREE_TO_CHANGE
+
+
+def changed_bindings(old: str, new: str) -> list[str]:
+  """`name: old -> new` for each binding that differs between two written
+  configs, leaving out those free to change."""
+  before, after = bindings(old), bindings(new)
+  return [f"{name}: {before.get(name, '(default)')} -> "
+          f"{after.get(name, '(default)')}"
+          for name in sorted(set(before) | set(after))
+          if before.get(name) != after.get(name) and not _free_to_change(name)]
+
+
+def check_unchanged(workdir: str, operative: str, override: bool,
+                    step: int) -> None:
+  """Refuses to resume in `workdir` under a different operative config.
+
+  With `override`, the recorded config is kept as
+  `operative_config.until_step_<step>.gin` and the run goes on.
+  """
+  path = os.path.join(workdir, "operative_config.gin")
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    changes = changed_bindings(f.read(), operative)
+  if not changes:
+    return
+  listed = "\n  ".join(changes)
+  if not override:
+    raise ConfigChangedError(
+        f"{workdir} holds a run whose config differs from this one:\n  "
+        f"{listed}\nResuming it with other settings would mix two "
+        "experiments. Use a new --workdir, run with the recorded config "
+        f"({path}), or pass --override_config to continue with the new "
+        "settings.")
+  os.replace(path, os.path.join(
+      workdir, f"operative_config.until_step_{step}.gin"))
+  logging.warning("Config changed at step %d (--override_config):\n  %s",
+                  step, listed)

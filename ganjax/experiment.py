@@ -82,6 +82,12 @@ def make_experiment(
   """
   if batch_size < 1:
     raise ValueError(f"experiment.batch_size must be >= 1, got {batch_size}.")
+  devices = jax.device_count()
+  if batch_size % devices:
+    raise ValueError(
+        f"experiment.batch_size = {batch_size} does not split over the "
+        f"{devices} devices; use a multiple of {devices} (e.g. "
+        f"{-(-batch_size // devices) * devices}).")
   data = dataset(seed=seed)
   check_batch(data.batch(0, 1, seed), data.spec)
   return Experiment(data=data, gan=gan_lib.make_gan(data.spec),

@@ -4,17 +4,24 @@ r"""Trains a gin-configured GAN.
       --workdir=runs/quickstart [--gin_bindings='train.num_steps = 100']
 
 Re-running the same command on the same workdir resumes from its latest
-checkpoint.
+checkpoint. SIGTERM or Ctrl-C writes a checkpoint at the next step and exits
+with status 128 + the signal's number; a diverged run, a full disk or a busy
+workdir exits with status 1 and a message saying what to do.
 """
 
 import logging as std_logging
+import sys
 
 from absl import app
 from absl import flags
 from absl import logging
 
+from ganjax import checkpoint
 from ganjax import config
+from ganjax import guard
+from ganjax import preemption
 from ganjax import registry  # pylint: disable=unused-import
+from ganjax import run_lock
 from ganjax import train
 
 _GIN_FILES = flags.DEFINE_multi_string(
@@ -23,6 +30,9 @@ _GIN_BINDINGS = flags.DEFINE_multi_string(
     "gin_bindings", [], "Gin bindings, applied after the files.")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Run directory.",
                                required=True)
+_OVERRIDE_CONFIG = flags.DEFINE_bool(
+    "override_config", False,
+    "Resume even if the workdir's recorded config differs from this one.")
 
 
 def main(argv):
@@ -32,8 +42,15 @@ def main(argv):
   logging.get_absl_handler().addFilter(
       lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
   config.parse(_GIN_FILES.value, _GIN_BINDINGS.value)
-  config.write_config(_WORKDIR.value)
-  train.train(_WORKDIR.value)
+  try:
+    train.train(_WORKDIR.value, override_config=_OVERRIDE_CONFIG.value)
+  except preemption.Preempted as e:
+    logging.warning("%s", e)
+    sys.exit(e.exit_code)
+  except (guard.DivergedError, checkpoint.DiskFullError,
+          config.ConfigChangedError, run_lock.WorkdirInUseError) as e:
+    logging.error("%s", e)
+    sys.exit(1)
 
 
 if __name__ == "__main__":

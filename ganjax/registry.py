@@ -6,7 +6,7 @@ Families and their gin namespaces: `losses.*`, `penalties.*`,
 initializers as `initializers.*` (e.g. `@initializers.orthogonal()`), and optax's
 optimizers and learning-rate schedules as `optax.*` (bind G's and D's in the `generator/` and
 `discriminator/` scopes). The run's settings are `GAN.*`, `experiment.*`,
-`train.*` and `evaluation.*`.
+`train.*`, `evaluation.*` and the divergence guard's `guard.*`.
 """
 
 import flax.linen as nn
@@ -16,6 +16,7 @@ import optax
 # pylint: disable=unused-import
 from ganjax import evaluation
 from ganjax import experiment
+from ganjax import guard
 from ganjax import losses
 from ganjax import normalizers
 from ganjax import penalties

@@ -18,6 +18,10 @@ class GANState(flax.struct.PyTreeNode):
     g_collections, d_collections: their other variables (batch statistics…).
     g_opt_state, d_opt_state: the optax states.
     ema_params: exponential moving average of g_params, or None.
+    restores: roll-backs after divergence so far (`guard.py`); the loop
+      folds it into the step's key.
+    lr_scale: multiplies both optimizers' updates, i.e. the learning rates;
+      lowered by roll-backs.
   """
   step: jax.Array
   g_params: Any
@@ -27,6 +31,8 @@ class GANState(flax.struct.PyTreeNode):
   g_opt_state: Any
   d_opt_state: Any
   ema_params: Any
+  restores: jax.Array
+  lr_scale: jax.Array
 
 
 def _split(variables: dict[str, Any]) -> tuple[Any, gan_lib.Collections]:
@@ -54,4 +60,5 @@ def create_state(gan: gan_lib.GAN, rng: jax.Array,
       d_opt_state=gan.d_optimizer.init(d_params),
       # A copy: the state is donated to the step, and no buffer may appear twice.
       ema_params=(None if gan.ema_decay is None else
-                  jax.tree.map(jnp.copy, g_params)))
+                  jax.tree.map(jnp.copy, g_params)),
+      restores=jnp.zeros([], jnp.int32), lr_scale=jnp.ones([], jnp.float32))

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import optax
 
 from ganjax import gan as gan_lib
+from ganjax import guard
 from ganjax import penalties
 from ganjax import state as state_lib
 
@@ -94,6 +95,7 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
       state.d_params)
   updates, d_opt_state = gan.d_optimizer.update(
       grads, state.d_opt_state, state.d_params)
+  updates = optax.tree_utils.tree_scale(state.lr_scale, updates)
   return state.replace(
       d_params=optax.apply_updates(state.d_params, updates),
       d_opt_state=d_opt_state, d_collections=d_collections,
@@ -138,6 +140,7 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
       loss_fn, has_aux=True)(state.g_params)
   updates, g_opt_state = gan.g_optimizer.update(
       grads, state.g_opt_state, state.g_params)
+  updates = optax.tree_utils.tree_scale(state.lr_scale, updates)
   g_params = optax.apply_updates(state.g_params, updates)
   return state.replace(
       step=state.step + 1, g_params=g_params, g_opt_state=g_opt_state,
@@ -159,7 +162,9 @@ def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
     rng: the run's base key.
 
   Returns:
-    The new state and the step's metrics (D's averaged over its updates).
+    The new state and the step's metrics (D's averaged over its updates),
+    with `all_finite`: whether every metric and the whole new state are
+    finite (`guard.py`).
   """
   d_rng, g_rng = jax.random.split(jax.random.fold_in(rng, state.step))
   x = batch["x"]
@@ -182,4 +187,5 @@ def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
   state, g_metrics = g_step(gan, state, slices[-1], label_slices[-1], g_rng)
   d_means = {k: jnp.mean(jnp.stack([m[k] for m in d_metrics]))
              for k in d_metrics[0]}
-  return state, {**d_means, **g_metrics}
+  metrics = {**d_means, **g_metrics}
+  return state, {**metrics, "all_finite": guard.all_finite(metrics, state)}

@@ -1,7 +1,10 @@
 """Tests of ganjax.train: run artifacts, and resuming bit-for-bit."""
 
+import collections
 import glob
 import os
+import re
+import signal
 
 import gin
 import jax
@@ -12,6 +15,9 @@ import pytest
 from ganjax import checkpoint
 from ganjax import config
 from ganjax import experiment as experiment_lib
+from ganjax import guard
+from ganjax import preemption
+from ganjax import run_lock
 from ganjax import train
 
 
@@ -35,12 +41,13 @@ _BINDINGS = [
 ]
 
 
-def _train(workdir, num_steps, monkeypatch=None, seen_steps=None):
+def _train(workdir, num_steps, monkeypatch=None, seen_steps=None,
+           bindings=(), **kwargs):
   """Parses the tiny ring config for `num_steps` and trains in `workdir`."""
   gin.clear_config()
   try:
-    config.parse(_FILES, _BINDINGS + [f"train.num_steps = {num_steps}"])
-    config.write_config(workdir)
+    config.parse(_FILES, _BINDINGS + [f"train.num_steps = {num_steps}",
+                                      *bindings])
     if seen_steps is not None:
       batch = experiment_lib.Experiment.batch
 
@@ -50,7 +57,7 @@ def _train(workdir, num_steps, monkeypatch=None, seen_steps=None):
 
       monkeypatch.setattr(experiment_lib.Experiment, "batch",
                           recording_batch)
-    state = jax.device_get(train.train(workdir))
+    state = jax.device_get(train.train(workdir, **kwargs))
     if seen_steps is not None:
       monkeypatch.undo()
     return state
@@ -142,3 +149,180 @@ def test_finished_run_does_no_more_steps(uninterrupted, tmp_path, monkeypatch):
   again = _train(workdir, 6, monkeypatch, seen)
   assert seen == []
   jax.tree.map(np.testing.assert_array_equal, again, want)
+
+
+def _hook_batch(monkeypatch, hook):
+  """Calls hook(step, batch) on every batch the loop asks for."""
+  batch = experiment_lib.Experiment.batch
+
+  def hooked(self, step):
+    return hook(step, batch(self, step))
+
+  monkeypatch.setattr(experiment_lib.Experiment, "batch", hooked)
+
+
+def test_sigterm_saves_stops_and_resumes_exactly(uninterrupted, tmp_path,
+                                                 monkeypatch):
+  _, want = uninterrupted
+  workdir = str(tmp_path)
+
+  def terminate_at_4(step, batch):
+    if step == 4:  # Batches are made ahead: the stop lands a step or 2 later.
+      os.kill(os.getpid(), signal.SIGTERM)
+    return batch
+
+  _hook_batch(monkeypatch, terminate_at_4)
+  with pytest.raises(preemption.Preempted,
+                     match=r"Stopped by SIGTERM after step (\d)") as stopped:
+    _train(workdir, 6)
+  monkeypatch.undo()
+  assert stopped.value.exit_code == 143
+  stop_step = int(re.search(r"after step (\d)", str(stopped.value)).group(1))
+  assert stop_step < 6
+  steps_saved = sorted(int(s) for s in os.listdir(
+      os.path.join(workdir, "checkpoints")))
+  assert steps_saved[-1] == stop_step
+  seen = []
+  resumed = _train(workdir, 6, monkeypatch, seen)
+  assert seen == list(range(stop_step, 6))
+  jax.tree.map(np.testing.assert_array_equal, resumed, want)
+
+
+def test_damaged_latest_checkpoint_falls_back(uninterrupted, tmp_path,
+                                              monkeypatch):
+  _, want = uninterrupted
+  workdir = str(tmp_path)
+  _train(workdir, 6)
+  files = glob.glob(os.path.join(workdir, "checkpoints", "6", "**", "*"),
+                    recursive=True)
+  largest = max((f for f in files if os.path.isfile(f)),
+                key=os.path.getsize)
+  with open(largest, "r+b") as f:
+    f.truncate(os.path.getsize(largest) // 2)
+  seen = []
+  resumed = _train(workdir, 6, monkeypatch, seen)
+  assert seen == [3, 4, 5]
+  jax.tree.map(np.testing.assert_array_equal, resumed, want)
+  assert os.listdir(os.path.join(workdir, "checkpoints_unreadable")) == ["6"]
+
+
+def _saved_states(workdir):
+  steps_saved = sorted(int(s) for s in os.listdir(
+      os.path.join(workdir, "checkpoints")))
+  return steps_saved, [_restore(workdir, s) for s in steps_saved]
+
+
+def test_divergence_stops_with_a_report(tmp_path):
+  workdir = str(tmp_path)
+  with pytest.raises(guard.DivergedError,
+                     match=r"non-finite values first seen at step \d+ "
+                     r"(.|\n)*guard.action = 'restore'"):
+    _train(workdir, 6, bindings=[
+        "discriminator/optax.adam.learning_rate = 1e30",
+        "generator/optax.adam.learning_rate = 1e30"])
+  for state in _saved_states(workdir)[1]:
+    assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(state)
+               if np.issubdtype(np.asarray(leaf).dtype, np.inexact))
+
+
+def test_divergence_rolls_back_with_lower_learning_rate(tmp_path, monkeypatch,
+                                                        caplog):
+  workdir = str(tmp_path)
+  poisoned = []
+
+  def nan_once_at_4(step, batch):
+    if step == 4 and not poisoned:
+      poisoned.append(step)
+      return {**batch, "x": np.full_like(batch["x"], np.nan)}
+    return batch
+
+  _hook_batch(monkeypatch, nan_once_at_4)
+  state = _train(workdir, 6, bindings=["guard.action = 'restore'",
+                                       "guard.lr_factor = 0.5"])
+  assert poisoned == [4]
+  assert int(state.step) == 6
+  assert int(state.restores) == 1 and float(state.lr_scale) == 0.5
+  assert "rolling back to step 3 (roll-back 1 of 3)" in caplog.text
+  steps_saved, states = _saved_states(workdir)
+  assert steps_saved == [3, 6]
+  assert int(states[1].restores) == 1
+  for saved in states:
+    assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(saved)
+               if np.issubdtype(np.asarray(leaf).dtype, np.inexact))
+
+
+def test_divergence_gives_up_after_max_restores(tmp_path, monkeypatch):
+  _hook_batch(monkeypatch, lambda step, batch: (
+      {**batch, "x": np.full_like(batch["x"], np.nan)} if step == 4
+      else batch))
+  with pytest.raises(guard.DivergedError, match="after 2 roll-back"):
+    _train(str(tmp_path), 6, bindings=["guard.action = 'restore'",
+                                       "guard.max_restores = 2"])
+
+
+def test_changed_config_is_refused_unless_overridden(uninterrupted, tmp_path):
+  workdir = str(tmp_path)
+  _train(workdir, 3)
+  with pytest.raises(config.ConfigChangedError,
+                     match=r"experiment.batch_size: 16 -> 32"):
+    _train(workdir, 6, bindings=["experiment.batch_size = 32"])
+  longer = _train(workdir, 6)  # Run length is free to change.
+  jax.tree.map(np.testing.assert_array_equal, longer, uninterrupted[1])
+  _train(workdir, 9, bindings=["GAN.ema_decay = 0.9"], override_config=True)
+  assert os.path.exists(os.path.join(
+      workdir, "operative_config.until_step_6.gin"))
+
+
+def test_busy_workdir_is_refused(tmp_path):
+  workdir = str(tmp_path)
+  with run_lock.hold(workdir):
+    with pytest.raises(run_lock.WorkdirInUseError):
+      _train(workdir, 3)
+
+
+@pytest.mark.parametrize("bindings,error,match", [
+    (["GAN.conditional = True"], ValueError, "needs a labeled data set"),
+    (["models.mlp.Discriminator.num_packed = 3"], ValueError,
+     "packing of 3 needs a batch divisible"),
+    (["guard.action = 'retry'"], ValueError, "is not a policy"),
+    (["train.max_checkpoints = 0"], ValueError, "Keep at least one"),
+])
+def test_bad_combinations_fail_before_training(bindings, error, match,
+                                               tmp_path, monkeypatch):
+  seen = []
+  with pytest.raises(error, match=match):
+    _train(str(tmp_path), 3, monkeypatch, seen, bindings=bindings)
+  assert not seen
+
+
+def test_batch_must_split_over_the_devices(tmp_path, monkeypatch):
+  monkeypatch.setattr(experiment_lib.jax, "device_count", lambda: 3)
+  with pytest.raises(ValueError, match=r"experiment.batch_size = 16 does not "
+                     r"split over the 3 devices; use a multiple of 3 \(e.g. "
+                     r"18\)"):
+    _train(str(tmp_path), 3)
+
+
+def test_full_disk_is_an_error_before_training(tmp_path, monkeypatch):
+  usage = collections.namedtuple("usage", "total used free")
+  monkeypatch.setattr(checkpoint.shutil, "disk_usage",
+                      lambda path: usage(10**6, 10**6, 0))
+  seen = []
+  with pytest.raises(checkpoint.DiskFullError, match="Not enough disk space"):
+    _train(str(tmp_path), 3, monkeypatch, seen)
+  assert not seen
+
+
+def test_unsupported_resolution_fails_before_compiling(tmp_path, clean_gin,
+                                                       monkeypatch):
+  testdata = os.path.join(os.path.dirname(__file__), "testdata")
+  config.parse([os.path.join(testdata, "tiny_digits.gin")], [
+      "GAN.generator = @models.resnet_cifar.Generator",
+      "GAN.discriminator = @models.resnet_cifar.Discriminator",
+      "train.num_steps = 2"])
+  compiled = []
+  monkeypatch.setattr(train.jax, "jit", lambda *a, **k: compiled.append(a))
+  with pytest.raises(ValueError, match=r"models.resnet_cifar.Generator "
+                     r"supports square images of side 32; got 28×28"):
+    train.train(str(tmp_path))
+  assert not compiled

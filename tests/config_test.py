@@ -1,0 +1,88 @@
+"""Tests of ganjax.config: error hints, and comparing a run's recorded config."""
+
+import os
+
+import pytest
+
+from ganjax import config
+
+
+@pytest.mark.parametrize("binding,match", [
+    ("trian.num_steps = 3", r"No configurable matching 'trian'(.|\n)*"
+                            r"Did you mean 'train'"),
+    ("train.num_stepz = 3", r"num_stepz(.|\n)*Did you mean 'num_steps'\? "
+                            r"Its parameters: num_steps, log_every"),
+    ("GAN.loss = @losses.hinje", r"losses.hinje(.|\n)*In bindings string "
+                                 r"(.|\n)*Did you mean 'losses.hinge'"),
+    ("models.dcgan.Generator.widht = 3", r"Did you mean 'width'"),
+])
+def test_misspelled_names_get_the_closest_registered_ones(binding, match,
+                                                          clean_gin):
+  with pytest.raises(ValueError, match=match):
+    config.parse(["base.gin"], [binding])
+
+
+def test_a_name_far_from_any_points_to_the_registry(clean_gin):
+  with pytest.raises(ValueError, match="listed by family in "
+                     "ganjax/registry.py"):
+    config.parse(["base.gin"], ["qqqqqqqq.x = 1"])
+
+
+def test_missing_required_value_is_named(clean_gin, tmp_path):
+  from ganjax import train  # pylint: disable=g-import-not-at-top
+  config.parse(["base.gin", "datasets/ring.gin"], [])
+  with pytest.raises(RuntimeError, match=r"train.*\['num_steps'\]"):
+    train.train(str(tmp_path))
+
+
+_WRITTEN = """\
+# Parameters for GAN:
+# ====================
+GAN.d_optimizer = @discriminator/optax.adam
+GAN.loss = @losses.hinge
+
+# Parameters for discriminator/optax.adam:
+discriminator/optax.adam.learning_rate = 0.0002
+models.mlp.Generator.hidden_dims = \\
+    (16,
+     16)
+train.num_steps = 6
+evaluation.num_samples = 100
+"""
+
+
+def test_bindings_join_continuation_lines():
+  found = config.bindings(_WRITTEN)
+  assert found["models.mlp.Generator.hidden_dims"] == "(16, 16)"
+  assert found["discriminator/optax.adam.learning_rate"] == "0.0002"
+  assert len(found) == 6
+
+
+def test_changed_bindings_ignore_run_length_and_evaluation():
+  longer = (_WRITTEN.replace("train.num_steps = 6", "train.num_steps = 60")
+            .replace("num_samples = 100", "num_samples = 50"))
+  assert not config.changed_bindings(_WRITTEN, longer)
+  changed = _WRITTEN.replace("0.0002", "0.001").replace("(16,", "(32,")
+  assert config.changed_bindings(_WRITTEN, changed) == [
+      "discriminator/optax.adam.learning_rate: 0.0002 -> 0.001",
+      "models.mlp.Generator.hidden_dims: (16, 16) -> (32, 16)"]
+  dropped = _WRITTEN.replace("GAN.loss = @losses.hinge\n", "")
+  assert config.changed_bindings(_WRITTEN, dropped) == [
+      "GAN.loss: @losses.hinge -> (default)"]
+
+
+def test_check_unchanged_refuses_or_keeps_the_old_record(tmp_path):
+  workdir = str(tmp_path)
+  config.check_unchanged(workdir, _WRITTEN, False, 0)  # No record yet.
+  with open(os.path.join(workdir, "operative_config.gin"), "w") as f:
+    f.write(_WRITTEN)
+  config.check_unchanged(workdir, _WRITTEN, False, 6)
+  changed = _WRITTEN.replace("@losses.hinge", "@losses.wasserstein")
+  with pytest.raises(config.ConfigChangedError,
+                     match=r"GAN.loss: @losses.hinge -> @losses.wasserstein"
+                     r"(.|\n)*--override_config"):
+    config.check_unchanged(workdir, changed, False, 6)
+  config.check_unchanged(workdir, changed, True, 6)
+  with open(os.path.join(workdir,
+                         "operative_config.until_step_6.gin")) as f:
+    assert f.read() == _WRITTEN
