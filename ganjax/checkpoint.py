@@ -97,30 +97,40 @@ def _is_disk_full(error: BaseException | None) -> bool:
   return False
 
 
+def _raise_if_disk_full(checkpoints: ocp.CheckpointManager,
+                        error: Exception) -> None:
+  if _is_disk_full(error):
+    directory = str(checkpoints.directory)
+    raise DiskFullError(errno.ENOSPC, _disk_full_message(
+        directory, 0, shutil.disk_usage(directory).free)) from error
+
+
+def wait(checkpoints: ocp.CheckpointManager) -> None:
+  """Waits for pending writes; a full disk gets DiskFullError."""
+  try:
+    checkpoints.wait_until_finished()
+  except Exception as e:  # pylint: disable=broad-exception-caught
+    _raise_if_disk_full(checkpoints, e)
+    raise
+
+
 def save(checkpoints: ocp.CheckpointManager,
          state: state_lib.GANState) -> None:
-  """Saves `state` under its step (asynchronously) after checking space."""
+  """Saves `state` under its step (asynchronously) once the previous write
+  is done (orbax would wait for it too) and the disk has room for it."""
+  wait(checkpoints)
   check_space(checkpoints, state)
   try:
     checkpoints.save(int(state.step), args=ocp.args.StandardSave(state))
   except Exception as e:  # pylint: disable=broad-exception-caught
-    if _is_disk_full(e):
-      directory = str(checkpoints.directory)
-      raise DiskFullError(errno.ENOSPC, _disk_full_message(
-          directory, 0, shutil.disk_usage(directory).free)) from e
+    _raise_if_disk_full(checkpoints, e)
     raise
 
 
 def finish(checkpoints: ocp.CheckpointManager) -> None:
-  """Waits for pending writes and closes; a full disk gets DiskFullError."""
+  """Waits for pending writes, then closes the manager."""
   try:
-    checkpoints.wait_until_finished()
-  except Exception as e:  # pylint: disable=broad-exception-caught
-    if _is_disk_full(e):
-      directory = str(checkpoints.directory)
-      raise DiskFullError(errno.ENOSPC, _disk_full_message(
-          directory, 0, shutil.disk_usage(directory).free)) from e
-    raise
+    wait(checkpoints)
   finally:
     checkpoints.close()
 
@@ -137,6 +147,19 @@ def restore(checkpoints: ocp.CheckpointManager,
   return checkpoints.restore(step, args=ocp.args.StandardRestore(abstract))
 
 
+_TRANSIENT = ("RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED",
+              "Input/output error")
+
+
+def _is_transient(error: BaseException | None) -> bool:
+  while error is not None:
+    if isinstance(error, (MemoryError, TimeoutError, ConnectionError)) or any(
+        code in str(error) for code in _TRANSIENT):
+      return True
+    error = error.__cause__ or error.__context__
+  return False
+
+
 def restore_readable(checkpoints: ocp.CheckpointManager,
                      template: state_lib.GANState
                      ) -> state_lib.GANState | None:
@@ -144,15 +167,19 @@ def restore_readable(checkpoints: ocp.CheckpointManager,
 
   Newer ones that fail to restore while an older one succeeds are damaged:
   they are moved to `checkpoints_unreadable` beside the checkpoint folder,
-  with a warning. If none restores, nothing is moved and the error names the
-  likely cause (a config that no longer fits the checkpoints).
+  with a warning. Errors of the moment (out of memory, I/O, timeouts) are
+  raised, not taken for damage. If none restores, nothing is moved and the
+  error names the likely cause (a config that no longer fits them).
   """
   failures = []
   for step in sorted(checkpoints.all_steps(), reverse=True):
     try:
       state = restore(checkpoints, template, step)
     except Exception as e:  # pylint: disable=broad-exception-caught
-      # Orbax and TensorStore raise many types for damaged files.
+      # Orbax and TensorStore raise many types for damaged files; errors of
+      # the moment (memory, I/O, a slow file system) are not damage.
+      if _is_transient(e):
+        raise
       failures.append((step, e))
       continue
     for bad_step, error in failures:

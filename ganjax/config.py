@@ -64,7 +64,7 @@ def _suggestion(message: str) -> str:
   unknown = re.search(r"No configurable matching (?:reference )?'@?([\w.]+)",
                       message)
   if unknown:
-    name = unknown.group(1).split("/")[-1]
+    name = unknown.group(1)
     same_depth = [n for n in registered if n.count(".") == name.count(".")]
     close = difflib.get_close_matches(name, same_depth, n=3, cutoff=0.6)
     families = "Registered names are listed by family in ganjax/registry.py."
@@ -92,12 +92,23 @@ def write_config(workdir: str) -> str:
   return path
 
 
-def write_operative_config(workdir: str) -> str:
+def write_operative_config(workdir: str, resumed_step: int | None = None
+                           ) -> str:
   """Writes the values actually used, defaults included, to
-  `<workdir>/operative_config.gin`."""
+  `<workdir>/operative_config.gin`.
+
+  When a run resumed at `resumed_step` under a changed config, the previous
+  record is kept as `operative_config.until_step_<resumed_step>.gin`.
+  """
   path = os.path.join(workdir, "operative_config.gin")
+  operative = gin.operative_config_str()
+  if resumed_step is not None and os.path.exists(path):
+    with open(path) as f:
+      if changed_bindings(f.read(), operative):
+        os.replace(path, os.path.join(
+            workdir, f"operative_config.until_step_{resumed_step}.gin"))
   with open(path, "w") as f:
-    f.write(gin.operative_config_str())
+    f.write(operative)
   return path
 
 
@@ -111,20 +122,28 @@ FREE_TO_CHANGE = ("train", "evaluation", "guard", "metrics")
 
 
 def bindings(text: str) -> dict[str, str]:
-  """`name = value` bindings of a written config (gin's own format), with
-  continuation lines joined and whitespace normalized."""
-  found, name = {}, None
-  for line in text.splitlines():
-    if not line.strip() or line.lstrip().startswith("#"):
-      name = None
-      continue
-    match = re.match(r"([\w./]+) = (.*)", line)
-    if match and not line[0].isspace():
-      name = match.group(1)
-      found[name] = match.group(2).rstrip("\\").strip()
-    elif name is not None:
-      found[name] = f"{found[name]} {line.strip()}".strip()
+  """`scope/name.param` → value (its repr) of each binding in a config text,
+  read by gin's own parser."""
+  found = {}
+  parser = gin.config_parser.ConfigParser(
+      text, gin.config.ParserDelegate(skip_unknown=True))
+  for statement in parser:
+    if isinstance(statement, gin.config_parser.BindingStatement):
+      scope = f"{statement.scope}/" if statement.scope else ""
+      found[f"{scope}{statement.selector}.{statement.arg_name}"] = _format(
+          statement.value)
   return found
+
+
+def _format(value) -> str:
+  """A value as a config writes it (`@scope/name()` for references), also
+  for references to names this process has not registered."""
+  if isinstance(value, gin.config.ConfigurableReference):
+    return repr(value)
+  selector = getattr(value, "selector", None)
+  if isinstance(selector, str) and hasattr(value, "evaluate"):
+    return f"@{selector}{'()' if value.evaluate else ''}"
+  return repr(value)
 
 
 def _free_to_change(name: str) -> bool:
@@ -142,12 +161,11 @@ def changed_bindings(old: str, new: str) -> list[str]:
           if before.get(name) != after.get(name) and not _free_to_change(name)]
 
 
-def check_unchanged(workdir: str, operative: str, override: bool,
-                    step: int) -> None:
+def check_unchanged(workdir: str, operative: str, override: bool) -> None:
   """Refuses to resume in `workdir` under a different operative config.
 
-  With `override`, the recorded config is kept as
-  `operative_config.until_step_<step>.gin` and the run goes on.
+  With `override` it only warns; `write_operative_config` then keeps the old
+  record.
   """
   path = os.path.join(workdir, "operative_config.gin")
   if not os.path.exists(path):
@@ -164,7 +182,4 @@ def check_unchanged(workdir: str, operative: str, override: bool,
         "experiments. Use a new --workdir, run with the recorded config "
         f"({path}), or pass --override_config to continue with the new "
         "settings.")
-  os.replace(path, os.path.join(
-      workdir, f"operative_config.until_step_{step}.gin"))
-  logging.warning("Config changed at step %d (--override_config):\n  %s",
-                  step, listed)
+  logging.warning("Config changed (--override_config):\n  %s", listed)

@@ -29,6 +29,7 @@ import jax
 import numpy as np
 
 from ganjax import checkpoint
+from ganjax import config
 from ganjax import experiment as experiment_lib
 from ganjax import samples
 from ganjax import state as state_lib
@@ -145,19 +146,6 @@ def evaluated_steps(workdir: str) -> set[int]:
     return {int(row["step"]) for row in csv.DictReader(f)}
 
 
-def _bindings(text: str) -> dict[str, str]:
-  """`scope/name.param` → value of each binding in a gin config text."""
-  params = {}
-  parser = gin.config_parser.ConfigParser(
-      text, gin.config.ParserDelegate(skip_unknown=True))
-  for statement in parser:
-    if isinstance(statement, gin.config_parser.BindingStatement):
-      scope = f"{statement.scope}/" if statement.scope else ""
-      params[f"{scope}{statement.selector}.{statement.arg_name}"] = repr(
-          statement.value)
-  return params
-
-
 def gin_parameters(workdir: str) -> dict[str, str]:
   """The run's gin bindings: its operative config (defaults included), then
   what is parsed now (the run's config.gin, which the training loop and
@@ -166,8 +154,8 @@ def gin_parameters(workdir: str) -> dict[str, str]:
   path = os.path.join(workdir, "operative_config.gin")
   if os.path.exists(path):
     with open(path) as f:
-      params.update(_bindings(f.read()))
-  params.update(_bindings(gin.config_str()))
+      params.update(config.bindings(f.read()))
+  params.update(config.bindings(gin.config_str()))
   return params
 
 

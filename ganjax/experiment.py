@@ -42,10 +42,19 @@ class Experiment:
     return state_lib.create_state(self.gan, self.init_key,
                                   self.data.spec.shape, self.batch_size)
 
+  @property
+  def step_batch_size(self) -> int:
+    """Examples per train step: disc_iters slices of batch_size."""
+    return self.batch_size * self.gan.disc_iters
+
   def batch(self, step: int) -> dict:
-    """The examples of train step `step`: disc_iters slices of batch_size."""
-    return self.data.batch(step, self.batch_size * self.gan.disc_iters,
-                           self.seed)
+    """The examples of train step `step`."""
+    return self.data.batch(step, self.step_batch_size, self.seed)
+
+  def batch_shapes(self) -> dict:
+    """Shapes and dtypes of a train step's batch, for tracing the step."""
+    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype),
+                        self.data.batch(0, self.step_batch_size, self.seed))
 
 
 def check_batch(batch: dict[str, np.ndarray], spec: dataset.DataSpec) -> None:
@@ -66,6 +75,17 @@ def check_batch(batch: dict[str, np.ndarray], spec: dataset.DataSpec) -> None:
                      "serves no labels.")
 
 
+def check_devices(exp: Experiment) -> None:
+  """Raises unless each D update's batch splits evenly over the devices, as
+  training them data-parallel needs."""
+  devices = jax.device_count()
+  if exp.batch_size % devices:
+    raise ValueError(
+        f"experiment.batch_size = {exp.batch_size} does not split over the "
+        f"{devices} devices; use a multiple of {devices} (e.g. "
+        f"{-(-exp.batch_size // devices) * devices}).")
+
+
 @gin.configurable("experiment")
 def make_experiment(
     dataset: Callable[..., dataset.Dataset] = gin.REQUIRED,
@@ -82,12 +102,6 @@ def make_experiment(
   """
   if batch_size < 1:
     raise ValueError(f"experiment.batch_size must be >= 1, got {batch_size}.")
-  devices = jax.device_count()
-  if batch_size % devices:
-    raise ValueError(
-        f"experiment.batch_size = {batch_size} does not split over the "
-        f"{devices} devices; use a multiple of {devices} (e.g. "
-        f"{-(-batch_size // devices) * devices}).")
   data = dataset(seed=seed)
   check_batch(data.batch(0, 1, seed), data.spec)
   return Experiment(data=data, gan=gan_lib.make_gan(data.spec),

@@ -11,6 +11,7 @@ import gin
 import jax
 import jax.numpy as jnp
 import numpy as np
+import orbax.checkpoint as ocp
 
 from ganjax import checkpoint
 from ganjax import config
@@ -20,6 +21,7 @@ from ganjax import guard
 from ganjax import preemption
 from ganjax import run_lock
 from ganjax import samples
+from ganjax import state as state_lib
 from ganjax import steps
 from ganjax.data import prefetch
 from ganjax.metrics import features
@@ -32,6 +34,10 @@ def _mean_metrics(host: list[dict]) -> dict[str, float]:
           if k != "all_finite"}
 
 
+def _sample_path(workdir: str, step: int) -> str:
+  return os.path.join(workdir, "samples", f"step_{step:08d}.png")
+
+
 def write_samples(workdir: str, step: int, exp: experiment_lib.Experiment,
                   state, writer: metric_writers.MetricWriter,
                   num_samples: int) -> dict[str, float]:
@@ -40,9 +46,8 @@ def write_samples(workdir: str, step: int, exp: experiment_lib.Experiment,
   For Gaussian-mixture data the mode-coverage metrics of 2,500 samples are
   returned too (PacGAN's protocol).
   """
-  directory = os.path.join(workdir, "samples")
-  os.makedirs(directory, exist_ok=True)
-  path = os.path.join(directory, f"step_{step:08d}.png")
+  path = _sample_path(workdir, step)
+  os.makedirs(os.path.dirname(path), exist_ok=True)
   use_ema = state.ema_params is not None
   mixture = getattr(exp.data, "mixture", None)
   scores = {}
@@ -75,16 +80,17 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
     workdir: where checkpoints, samples, TensorBoard events and the operative
       config go. One run at a time (`run_lock.py`).
     num_steps: G steps to train for.
-    log_every: steps between scalar summaries.
-    sample_every: steps between sample grids.
-    checkpoint_every: steps between checkpoints (one is written at the end,
-      and on SIGTERM/SIGINT).
+    log_every: steps between scalar summaries (and the last step).
+    sample_every: steps between sample grids (and the last step).
+    checkpoint_every: steps between checkpoints (and the last step, and on
+      SIGTERM/SIGINT). For these three, 0 keeps only the last step's.
     max_checkpoints: the latest checkpoints kept.
     keep_checkpoint_every: also keep checkpoints whose step is a multiple of
       this (0: none).
     num_sample_images: images in a sample grid.
-    eval_every: steps between evaluations (`evaluation.*` in gin: FID by
-      default), whose scores also go to `<workdir>/scores.csv`; 0: none.
+    eval_every: steps between evaluations, and the last step (`evaluation.*`
+      in gin: FID by default), whose scores also go to
+      `<workdir>/scores.csv`; 0: none.
     override_config: resume even if the workdir's recorded operative config
       differs from this one (`config.check_unchanged`).
 
@@ -95,30 +101,41 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
     preemption.Preempted: on SIGTERM/SIGINT, after writing a checkpoint.
     guard.DivergedError: on non-finite values the guard policy gives up on.
   """
+  cadence = _Cadence(num_steps, log_every, sample_every, checkpoint_every,
+                     eval_every)
+  for name, value in cadence._asdict().items():
+    if value < 0:
+      raise ValueError(f"train.{name} must be >= 0, got {value}.")
   with run_lock.hold(workdir), preemption.StopRequests() as stop:
     exp = experiment_lib.make_experiment()
+    experiment_lib.check_devices(exp)
     policy = guard.Policy()
-    # Tracing the init surfaces model/resolution errors before compiling.
+    # Tracing (not compiling) the init and the step surfaces model and
+    # resolution errors now, and records in gin's operative config the
+    # losses and penalties the step calls.
     template = jax.eval_shape(exp.init_state)
+    jax.eval_shape(functools.partial(steps.train_step, exp.gan), template,
+                   exp.batch_shapes(), exp.train_key)
     checkpoints = checkpoint.manager(workdir, max_checkpoints,
                                      keep_checkpoint_every)
     try:
-      if checkpoints.latest_step() is not None:
+      latest = checkpoints.latest_step()
+      if latest is not None:
         config.check_unchanged(workdir, gin.operative_config_str(),
-                               override_config, checkpoints.latest_step())
+                               override_config)
       checkpoint.check_space(checkpoints, template)
       state = checkpoint.restore_readable(checkpoints, template)
+      resumed_step = None if state is None else int(state.step)
       if state is None:
         state = exp.init_state()
       else:
-        logging.info("Resumed from the checkpoint of step %d.",
-                     int(state.step))
+        logging.info("Resumed from the checkpoint of step %d.", resumed_step)
       config.write_config(workdir)
-      config.write_operative_config(workdir)
-      cadence = _Cadence(num_steps, log_every, sample_every, checkpoint_every,
-                         eval_every if exp.data.spec.is_image else 0)
-      return _Loop(workdir, exp, checkpoints, cadence, num_sample_images,
-                   policy, stop).run(state)
+      config.write_operative_config(workdir, resumed_step)
+      loop = _Loop(workdir, exp, checkpoints, cadence, num_sample_images,
+                   policy, stop)
+      loop.catch_up(state)
+      return loop.run(state)
     finally:
       checkpoint.finish(checkpoints)
 
@@ -131,10 +148,18 @@ class _Cadence(NamedTuple):
   checkpoint_every: int
   eval_every: int
 
-  def due(self, every: int, done: int) -> bool:
-    """Whether an action done every `every` steps (0: never) is due after
-    step `done`; all are due after the last step."""
-    return bool(every) and (done % every == 0 or done == self.num_steps)
+  def due(self, done: int) -> tuple[bool, bool, bool, bool]:
+    """Whether to log, sample, checkpoint and evaluate after step `done`.
+
+    The first three happen at the last step whatever their period;
+    evaluation only when asked for (eval_every > 0).
+    """
+    last = done == self.num_steps
+    log, sample, save = (last or bool(every) and done % every == 0 for every
+                         in (self.log_every, self.sample_every,
+                             self.checkpoint_every))
+    evaluate = bool(self.eval_every) and (last or done % self.eval_every == 0)
+    return log, sample, save, evaluate
 
 
 class _Loop:
@@ -142,33 +167,51 @@ class _Loop:
   checkpoints, evaluations and stop requests."""
 
   def __init__(self, workdir: str, exp: experiment_lib.Experiment,
-               checkpoints, cadence: _Cadence, num_sample_images: int,
-               policy: guard.Policy, stop: preemption.StopRequests):
+               checkpoints: ocp.CheckpointManager, cadence: _Cadence,
+               num_sample_images: int, policy: guard.Policy,
+               stop: preemption.StopRequests):
     self.workdir, self.exp, self.checkpoints = workdir, exp, checkpoints
     self.cadence, self.num_sample_images = cadence, num_sample_images
     self.policy, self.stop = policy, stop
     self.writer = metric_writers.create_default_writer(
         workdir, just_logging=jax.process_index() > 0)
-    self.report_progress = periodic_actions.ReportProgress(
-        num_train_steps=cadence.num_steps, writer=self.writer)
+    self.report_progress = self._progress()
     self.train_step = jax.jit(functools.partial(steps.train_step, exp.gan),
                               donate_argnums=0)
     self.make_extractor = features.factory()
-    if cadence.eval_every:
+    if cadence.eval_every and exp.data.spec.is_image:
       inception_weights.locate()  # Fails now, not at the first evaluation.
 
-  def run(self, state):
+  def _progress(self) -> periodic_actions.ReportProgress:
+    return periodic_actions.ReportProgress(
+        num_train_steps=self.cadence.num_steps, writer=self.writer)
+
+  def catch_up(self, state: state_lib.GANState) -> None:
+    """Writes the samples and scores due at the resumed step that a stop or
+    a kill left undone (both come after its checkpoint)."""
+    done = int(state.step)
+    if not done:
+      return
+    _, sample, _, evaluate = self.cadence.due(done)
+    if sample and not os.path.exists(_sample_path(self.workdir, done)):
+      self._samples(done, state)
+    if evaluate and done not in evaluation.evaluated_steps(self.workdir):
+      self._evaluate(done, state)
+
+  def run(self, state: state_lib.GANState) -> state_lib.GANState:
     """Trains from `state` to the last step, rolling back on divergence."""
     try:
       while int(state.step) < self.cadence.num_steps:
         state, diverged = self._steps(state)
         if diverged:
           state = self._roll_back(state, diverged)
+          self.report_progress = self._progress()  # The step went back.
       return state
     finally:
       self.writer.flush()
 
-  def _steps(self, state):
+  def _steps(self, state: state_lib.GANState
+             ) -> tuple[state_lib.GANState, str | None]:
     """Steps until the end or a divergence: (state, where it diverged)."""
     key = guard.train_key(self.exp.train_key, int(state.restores))
     remaining = range(int(state.step), self.cadence.num_steps)
@@ -179,10 +222,8 @@ class _Loop:
       done = step + 1
       pending.append((done, metrics))
       self.report_progress(done)
-      c = self.cadence
-      actions = [c.due(every, done) for every in (
-          c.log_every, c.sample_every, c.checkpoint_every, c.eval_every)]
-      if not (any(actions) or self.stop.requested):
+      log, sample, save, evaluate = self.cadence.due(done)
+      if not (log or sample or save or evaluate or self.stop.requested):
         continue
       done_steps, host = zip(*jax.device_get(pending))
       pending = []
@@ -190,43 +231,48 @@ class _Loop:
       if diverged:
         return state, diverged
       logged.extend(host)
-      log, sample, save, evaluate = actions
       if log:
         self.writer.write_scalars(done, _mean_metrics(logged))
         logged = []
-      if self.stop.requested:
+      if save or self.stop.requested:
+        checkpoint.save(self.checkpoints, state)
+      if self.stop.requested:  # Samples and scores wait for catch_up.
         self._stop(state)
       if sample:
-        with self.report_progress.timed("samples"):
-          scores = write_samples(self.workdir, done, self.exp, state,
-                                 self.writer, self.num_sample_images)
-        if scores:
-          self.writer.write_scalars(done, scores)
-      if save:
-        checkpoint.save(self.checkpoints, state)
+        self._samples(done, state)
       if evaluate:
-        with self.report_progress.timed("eval"):
-          evaluation.score_and_record(self.workdir, done, self.exp, state,
-                                      self.make_extractor, self.writer)
+        self._evaluate(done, state)
     return state, None
 
-  def _stop(self, state) -> None:
-    if self.checkpoints.latest_step() != int(state.step):
-      checkpoint.save(self.checkpoints, state)
-    self.checkpoints.wait_until_finished()
+  def _samples(self, done: int, state: state_lib.GANState) -> None:
+    with self.report_progress.timed("samples"):
+      scores = write_samples(self.workdir, done, self.exp, state, self.writer,
+                             self.num_sample_images)
+    if scores:
+      self.writer.write_scalars(done, scores)
+
+  def _evaluate(self, done: int, state: state_lib.GANState) -> None:
+    with self.report_progress.timed("eval"):
+      evaluation.score_and_record(self.workdir, done, self.exp, state,
+                                  self.make_extractor, self.writer)
+
+  def _stop(self, state: state_lib.GANState) -> None:
+    """Waits for the checkpoint of `state`, then raises Preempted."""
+    checkpoint.wait(self.checkpoints)
     raise preemption.Preempted(
         f"Stopped by {self.stop.signal_name} after step {int(state.step)}; "
         f"its checkpoint is in {self.checkpoints.directory}. Run the same "
         "command again to resume.", self.stop.signum)
 
-  def _roll_back(self, state, diverged: str):
+  def _roll_back(self, state: state_lib.GANState,
+                 diverged: str) -> state_lib.GANState:
     """The last checkpoint (or a fresh start) with one more roll-back."""
     restores = int(state.restores)
+    checkpoint.wait(self.checkpoints)
     last_good = self.checkpoints.latest_step()
     if self.policy.action == "stop" or restores >= self.policy.max_restores:
       raise guard.DivergedError(guard.report(
           diverged, last_good, str(self.checkpoints.directory), restores))
-    self.checkpoints.wait_until_finished()
     restored = checkpoint.restore(self.checkpoints, state)
     restored = self.exp.init_state() if restored is None else restored
     lr_scale = float(state.lr_scale) * self.policy.lr_factor

@@ -4,7 +4,6 @@ import collections
 import errno
 import os
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -116,3 +115,19 @@ def test_an_interrupted_write_is_removed_with_a_warning(tmp_path, caplog):
   assert int(checkpoint.restore_readable(manager, _state(0)).step) == 1
   checkpoint.finish(manager)
   assert os.listdir(tmp_path / "checkpoints") == ["1"]
+
+
+def test_no_space_in_a_pending_write_becomes_disk_full_error(tmp_path,
+                                                             monkeypatch):
+  manager = checkpoint.manager(str(tmp_path))
+  checkpoint.save(manager, _state(1))
+
+  def no_space():
+    raise RuntimeError("write failed") from OSError(
+        errno.ENOSPC, "No space left on device")
+
+  monkeypatch.setattr(manager, "wait_until_finished", no_space)
+  with pytest.raises(checkpoint.DiskFullError, match="Not enough disk space"):
+    checkpoint.save(manager, _state(2))  # Waits for the first write first.
+  monkeypatch.undo()
+  checkpoint.finish(manager)

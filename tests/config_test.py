@@ -38,7 +38,7 @@ def test_missing_required_value_is_named(clean_gin, tmp_path):
 _WRITTEN = """\
 # Parameters for GAN:
 # ====================
-GAN.d_optimizer = @discriminator/optax.adam
+GAN.d_optimizer = @discriminator/optax.adam()
 GAN.loss = @losses.hinge
 
 # Parameters for discriminator/optax.adam:
@@ -51,11 +51,14 @@ evaluation.num_samples = 100
 """
 
 
-def test_bindings_join_continuation_lines():
+def test_bindings_read_gin_syntax():
   found = config.bindings(_WRITTEN)
-  assert found["models.mlp.Generator.hidden_dims"] == "(16, 16)"
-  assert found["discriminator/optax.adam.learning_rate"] == "0.0002"
-  assert len(found) == 6
+  assert found == {
+      "GAN.d_optimizer": "@discriminator/optax.adam()",
+      "GAN.loss": "@losses.hinge",
+      "discriminator/optax.adam.learning_rate": "0.0002",
+      "models.mlp.Generator.hidden_dims": "(16, 16)",
+      "train.num_steps": "6", "evaluation.num_samples": "100"}
 
 
 def test_changed_bindings_ignore_run_length_and_evaluation():
@@ -71,18 +74,33 @@ def test_changed_bindings_ignore_run_length_and_evaluation():
       "GAN.loss: @losses.hinge -> (default)"]
 
 
-def test_check_unchanged_refuses_or_keeps_the_old_record(tmp_path):
+def test_check_unchanged_refuses_unless_overridden(tmp_path, clean_gin):
   workdir = str(tmp_path)
-  config.check_unchanged(workdir, _WRITTEN, False, 0)  # No record yet.
+  config.check_unchanged(workdir, _WRITTEN, False)  # No record yet.
   with open(os.path.join(workdir, "operative_config.gin"), "w") as f:
     f.write(_WRITTEN)
-  config.check_unchanged(workdir, _WRITTEN, False, 6)
+  config.check_unchanged(workdir, _WRITTEN, False)
   changed = _WRITTEN.replace("@losses.hinge", "@losses.wasserstein")
   with pytest.raises(config.ConfigChangedError,
                      match=r"GAN.loss: @losses.hinge -> @losses.wasserstein"
                      r"(.|\n)*--override_config"):
-    config.check_unchanged(workdir, changed, False, 6)
-  config.check_unchanged(workdir, changed, True, 6)
+    config.check_unchanged(workdir, changed, False)
+  config.check_unchanged(workdir, changed, True)
+
+
+def test_a_changed_record_is_kept_when_resuming(tmp_path, clean_gin):
+  workdir = str(tmp_path)
+  path = os.path.join(workdir, "operative_config.gin")
+  with open(path, "w") as f:
+    f.write(_WRITTEN)
+  config.write_operative_config(workdir, resumed_step=6)
   with open(os.path.join(workdir,
                          "operative_config.until_step_6.gin")) as f:
     assert f.read() == _WRITTEN
+  with open(path) as f:
+    now = f.read()
+  config.write_operative_config(workdir, resumed_step=9)  # Unchanged: kept.
+  assert not os.path.exists(os.path.join(
+      workdir, "operative_config.until_step_9.gin"))
+  with open(path) as f:
+    assert f.read() == now

@@ -188,8 +188,36 @@ def test_sigterm_saves_stops_and_resumes_exactly(uninterrupted, tmp_path,
   jax.tree.map(np.testing.assert_array_equal, resumed, want)
 
 
+def test_ctrl_c_leaves_samples_to_the_resumed_run(uninterrupted, tmp_path,
+                                                  monkeypatch):
+  _, want = uninterrupted
+  workdir = str(tmp_path)
+  every_step = ["train.sample_every = 1"]
+  sent = []
+
+  def interrupt(step, batch):
+    if step == 2 and not sent:
+      sent.append(step)
+      os.kill(os.getpid(), signal.SIGINT)
+    return batch
+
+  _hook_batch(monkeypatch, interrupt)
+  with pytest.raises(preemption.Preempted,
+                     match=r"Stopped by SIGINT after step (\d)") as stopped:
+    _train(workdir, 6, bindings=every_step)
+  monkeypatch.undo()
+  assert stopped.value.exit_code == 130
+  stop_step = int(re.search(r"after step (\d)", str(stopped.value)).group(1))
+  sample = os.path.join(workdir, "samples", f"step_{stop_step:08d}.png")
+  assert not os.path.exists(sample)  # The stop came first...
+  resumed = _train(workdir, 6, bindings=every_step)
+  assert os.path.exists(sample)  # ...and the resumed run drew it.
+  assert len(os.listdir(os.path.join(workdir, "samples"))) == 6
+  jax.tree.map(np.testing.assert_array_equal, resumed, want)
+
+
 def test_damaged_latest_checkpoint_falls_back(uninterrupted, tmp_path,
-                                              monkeypatch):
+                                              monkeypatch, caplog):
   _, want = uninterrupted
   workdir = str(tmp_path)
   _train(workdir, 6)
@@ -204,6 +232,7 @@ def test_damaged_latest_checkpoint_falls_back(uninterrupted, tmp_path,
   assert seen == [3, 4, 5]
   jax.tree.map(np.testing.assert_array_equal, resumed, want)
   assert os.listdir(os.path.join(workdir, "checkpoints_unreadable")) == ["6"]
+  assert "Checkpoint of step 6 cannot be read" in caplog.text
 
 
 def _saved_states(workdir):
@@ -212,31 +241,51 @@ def _saved_states(workdir):
   return steps_saved, [_restore(workdir, s) for s in steps_saved]
 
 
-def test_divergence_stops_with_a_report(tmp_path):
-  workdir = str(tmp_path)
-  with pytest.raises(guard.DivergedError,
-                     match=r"non-finite values first seen at step \d+ "
-                     r"(.|\n)*guard.action = 'restore'"):
-    _train(workdir, 6, bindings=[
-        "discriminator/optax.adam.learning_rate = 1e30",
-        "generator/optax.adam.learning_rate = 1e30"])
-  for state in _saved_states(workdir)[1]:
+def _nan_at(step_to_poison, times=None):
+  """A batch hook that poisons the batch of one step (`times` times)."""
+  poisoned = []
+
+  def hook(step, batch):
+    if step == step_to_poison and (times is None or len(poisoned) < times):
+      poisoned.append(step)
+      return {**batch, "x": np.full_like(batch["x"], np.nan)}
+    return batch
+
+  return hook, poisoned
+
+
+def _assert_all_finite(states):
+  for state in states:
     assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(state)
                if np.issubdtype(np.asarray(leaf).dtype, np.inexact))
+
+
+def test_divergence_stops_with_a_report(tmp_path, monkeypatch):
+  workdir = str(tmp_path)
+  hook, _ = _nan_at(4)  # Step 5 goes non-finite; checkpoint 6 is due next.
+  _hook_batch(monkeypatch, hook)
+  with pytest.raises(guard.DivergedError,
+                     match=r"non-finite values first seen at step 5 "
+                     r"\(d_loss=nan(.|\n)*The last good checkpoint, step 3, "
+                     r"is kept(.|\n)*guard.action = 'restore'"):
+    _train(workdir, 9)
+  steps_saved, states = _saved_states(workdir)
+  assert steps_saved == [3]  # The non-finite state of step 6 was not saved.
+  _assert_all_finite(states)
+
+
+def test_divergence_from_a_huge_learning_rate_is_caught(tmp_path):
+  with pytest.raises(guard.DivergedError, match="non-finite values"):
+    _train(str(tmp_path), 6, bindings=[
+        "discriminator/optax.adam.learning_rate = 1e30",
+        "generator/optax.adam.learning_rate = 1e30"])
 
 
 def test_divergence_rolls_back_with_lower_learning_rate(tmp_path, monkeypatch,
                                                         caplog):
   workdir = str(tmp_path)
-  poisoned = []
-
-  def nan_once_at_4(step, batch):
-    if step == 4 and not poisoned:
-      poisoned.append(step)
-      return {**batch, "x": np.full_like(batch["x"], np.nan)}
-    return batch
-
-  _hook_batch(monkeypatch, nan_once_at_4)
+  hook, poisoned = _nan_at(4, times=1)
+  _hook_batch(monkeypatch, hook)
   state = _train(workdir, 6, bindings=["guard.action = 'restore'",
                                        "guard.lr_factor = 0.5"])
   assert poisoned == [4]
@@ -245,16 +294,12 @@ def test_divergence_rolls_back_with_lower_learning_rate(tmp_path, monkeypatch,
   assert "rolling back to step 3 (roll-back 1 of 3)" in caplog.text
   steps_saved, states = _saved_states(workdir)
   assert steps_saved == [3, 6]
-  assert int(states[1].restores) == 1
-  for saved in states:
-    assert all(np.isfinite(leaf).all() for leaf in jax.tree.leaves(saved)
-               if np.issubdtype(np.asarray(leaf).dtype, np.inexact))
+  assert int(states[1].restores) == 1  # Written after the roll-back.
+  _assert_all_finite(states)
 
 
 def test_divergence_gives_up_after_max_restores(tmp_path, monkeypatch):
-  _hook_batch(monkeypatch, lambda step, batch: (
-      {**batch, "x": np.full_like(batch["x"], np.nan)} if step == 4
-      else batch))
+  _hook_batch(monkeypatch, _nan_at(4)[0])
   with pytest.raises(guard.DivergedError, match="after 2 roll-back"):
     _train(str(tmp_path), 6, bindings=["guard.action = 'restore'",
                                        "guard.max_restores = 2"])
