@@ -16,20 +16,27 @@ from typing import Sequence
 from absl import logging
 import gin
 
-# `include "datasets/ring.gin"` resolves against the repository's configs.
 CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)),
                           "gin_configs")
+# `include "datasets/ring.gin"` resolves against the repository's configs.
 gin.add_config_file_search_path(CONFIG_DIR)
+
+
+def _locate(path: str) -> str:
+  """`path` as given, else under gin_configs/, else under the repository
+  root (so the README's `gin_configs/...` paths work from any directory)."""
+  for directory in ("", CONFIG_DIR, os.path.dirname(CONFIG_DIR)):
+    candidate = os.path.join(directory, path)
+    if os.path.exists(candidate):
+      return candidate
+  raise FileNotFoundError(
+      f"Gin file {path!r} not found (looked in the current directory, in "
+      f"{CONFIG_DIR} and in {os.path.dirname(CONFIG_DIR)}).")
 
 
 def parse(gin_files: Sequence[str], gin_bindings: Sequence[str]) -> None:
   """Parses config files then bindings; unknown names raise at once."""
-  for path in gin_files:
-    if not os.path.exists(path) and not os.path.exists(
-        os.path.join(CONFIG_DIR, path)):
-      raise FileNotFoundError(
-          f"Gin file {path!r} not found (looked in the current directory and "
-          f"in {CONFIG_DIR}).")
+  gin_files = [_locate(path) for path in gin_files]
   try:
     gin.parse_config_files_and_bindings(list(gin_files), list(gin_bindings))
   except ValueError as e:

@@ -2,6 +2,7 @@
 
 import os
 
+import gin
 import pytest
 
 from ganjax import config
@@ -20,6 +21,18 @@ def test_misspelled_names_get_the_closest_registered_ones(binding, match,
                                                           clean_gin):
   with pytest.raises(ValueError, match=match):
     config.parse(["base.gin"], [binding])
+
+
+def test_config_paths_resolve_from_any_directory(tmp_path, monkeypatch,
+                                                 clean_gin):
+  monkeypatch.chdir(tmp_path)
+  for path in ("gin_configs/experiments/quickstart.gin",
+               "experiments/quickstart.gin"):
+    gin.clear_config()
+    config.parse([path], [])
+    assert gin.query_parameter("train.num_steps") == 800
+  with pytest.raises(FileNotFoundError, match="'no_such.gin' not found"):
+    config.parse(["no_such.gin"], [])
 
 
 def test_a_name_far_from_any_points_to_the_registry(clean_gin):
