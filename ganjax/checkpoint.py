@@ -13,6 +13,7 @@ import errno
 import glob
 import os
 import shutil
+from typing import Iterator
 
 from absl import logging
 import jax
@@ -87,14 +88,16 @@ def check_space(checkpoints: ocp.CheckpointManager, state) -> None:
                         _disk_full_message(directory, needed, free))
 
 
-def _is_disk_full(error: BaseException | None) -> bool:
+def _chain(error: BaseException | None) -> Iterator[BaseException]:
+  """`error` and the errors it was raised from or while handling."""
   while error is not None:
-    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
-      return True
-    if "No space left on device" in str(error):
-      return True
+    yield error
     error = error.__cause__ or error.__context__
-  return False
+
+
+def _is_disk_full(error: BaseException) -> bool:
+  return any((isinstance(e, OSError) and e.errno == errno.ENOSPC)
+             or "No space left on device" in str(e) for e in _chain(error))
 
 
 def _raise_if_disk_full(checkpoints: ocp.CheckpointManager,
@@ -151,13 +154,10 @@ _TRANSIENT = ("RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED",
               "Input/output error")
 
 
-def _is_transient(error: BaseException | None) -> bool:
-  while error is not None:
-    if isinstance(error, (MemoryError, TimeoutError, ConnectionError)) or any(
-        code in str(error) for code in _TRANSIENT):
-      return True
-    error = error.__cause__ or error.__context__
-  return False
+def _is_transient(error: BaseException) -> bool:
+  return any(isinstance(e, (MemoryError, TimeoutError, ConnectionError))
+             or any(code in str(e) for code in _TRANSIENT)
+             for e in _chain(error))
 
 
 def restore_readable(checkpoints: ocp.CheckpointManager,
