@@ -124,8 +124,9 @@ class ConfigChangedError(ValueError):
 
 
 # Configurables free to change when a run resumes: they do not change what it
-# computes (run length, cadences, evaluation, the divergence guard).
-FREE_TO_CHANGE = ("train", "evaluation", "guard", "metrics")
+# computes (run length, cadences, evaluation, the divergence guard, how the
+# state is laid out over devices).
+FREE_TO_CHANGE = ("train", "evaluation", "guard", "metrics", "partitioning")
 
 
 def bindings(text: str) -> dict[str, str]:

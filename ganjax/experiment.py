@@ -48,11 +48,13 @@ class Experiment:
     return self.batch_size * self.gan.disc_iters
 
   def batch(self, step: int) -> dict:
-    """The examples of train step `step`."""
-    return self.data.batch(step, self.step_batch_size, self.seed)
+    """This process's part of the examples of train step `step` (all of
+    them on a single host)."""
+    return self.data.batch(step, self.step_batch_size, self.seed,
+                           jax.process_index(), jax.process_count())
 
   def batch_shapes(self) -> dict:
-    """Shapes and dtypes of a train step's batch, for tracing the step."""
+    """Shapes and dtypes of a train step's (global) batch, for tracing."""
     return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype),
                         self.data.batch(0, self.step_batch_size, self.seed))
 
@@ -75,10 +77,9 @@ def check_batch(batch: dict[str, np.ndarray], spec: dataset.DataSpec) -> None:
                      "serves no labels.")
 
 
-def check_devices(exp: Experiment) -> None:
+def check_devices(exp: Experiment, devices: int) -> None:
   """Raises unless each D update's batch splits evenly over the devices, as
   training them data-parallel needs."""
-  devices = jax.device_count()
   if exp.batch_size % devices:
     raise ValueError(
         f"experiment.batch_size = {exp.batch_size} does not split over the "

@@ -16,15 +16,19 @@ from typing import Any, Callable
 import flax.linen as nn
 import gin
 import jax
+import jax.numpy as jnp
 import optax
 
 from ganjax import losses
+from ganjax import partitioning
 from ganjax import penalties
 from ganjax.data import dataset
 
 Collections = dict[str, Any]
 
 _PRIORS = ("normal", "uniform")
+_COMPUTE_DTYPES = ("float32", "bfloat16")
+_MATMUL_PRECISIONS = ("default", "bfloat16", "tensorfloat32", "float32")
 _LABEL_DISTRIBUTIONS = ("uniform", "data")
 
 
@@ -47,6 +51,17 @@ class GAN:
   label_distribution: str = "uniform"
   aux_classifier_weight: float = 0.0
   g_orthogonal_weight: float = 0.0
+  compute_dtype: str = "float32"
+  matmul_precision: str = "default"
+
+  def call(self, model: nn.Module, params: Any, collections: Collections,
+           x: jax.Array, y: jax.Array | None = None, *, train: bool,
+           sown: dict[str, Any] | None = None) -> tuple[jax.Array,
+                                                       Collections]:
+    """`apply_model` with this GAN's precision settings."""
+    return apply_model(model, params, collections, x, y, train=train,
+                       sown=sown, compute_dtype=self.compute_dtype,
+                       matmul_precision=self.matmul_precision)
 
   @property
   def conditional(self) -> bool:
@@ -89,9 +104,18 @@ class GAN:
     return jax.nn.one_hot(labels, self.num_classes)
 
 
+def _cast(tree: Any, dtype: jnp.dtype) -> Any:
+  """The floating-point leaves of `tree` cast to `dtype`."""
+  return jax.tree.map(
+      lambda v: v.astype(dtype) if jnp.issubdtype(v.dtype, jnp.floating)
+      else v, tree)
+
+
 def apply_model(model: nn.Module, params: Any, collections: Collections,
                 x: jax.Array, y: jax.Array | None = None, *, train: bool,
-                sown: dict[str, Any] | None = None) -> tuple[jax.Array,
+                sown: dict[str, Any] | None = None,
+                compute_dtype: str = "float32",
+                matmul_precision: str = "default") -> tuple[jax.Array,
                                                             Collections]:
   """Runs a model on x (z or images) and, if conditional, one-hot labels y.
 
@@ -99,18 +123,34 @@ def apply_model(model: nn.Module, params: Any, collections: Collections,
   spectral-norm vectors); in training mode they are returned updated, in
   inference mode as given. If `sown` is a dict, the values the model sowed
   into "intermediates" (e.g. D's class logits) are put into it.
+
+  Mixed precision: with `compute_dtype="bfloat16"` the parameters and inputs
+  are cast to bfloat16 for the call, so activations and matmuls are
+  bfloat16, while the parameters themselves, their gradients, the optimizer
+  states and the collections stay float32; batch-norm statistics and the
+  spectral norm's power iteration are computed in float32 (`normalizers`),
+  and outputs come back as float32 for the losses. `matmul_precision` is
+  `jax.default_matmul_precision` for the call (e.g. "bfloat16": one-pass
+  bfloat16 products of float32 operands; "default": the backend's).
   """
+  params, (x, y) = partitioning.constrain_call(params, (x, y))
+  if compute_dtype != "float32":
+    params, x, y = _cast((params, x, y), jnp.dtype(compute_dtype))
   variables = {"params": params, **collections}
   inputs = (x,) if y is None else (x, y)
   mutable = list(collections) if train else []
   if sown is not None:
     mutable.append("intermediates")
-  if not mutable:
-    return model.apply(variables, *inputs, train=train), collections
-  out, updated = model.apply(variables, *inputs, train=train, mutable=mutable)
+  precision = None if matmul_precision == "default" else matmul_precision
+  with jax.default_matmul_precision(precision):
+    if not mutable:
+      out = model.apply(variables, *inputs, train=train)
+      return _cast(out, jnp.float32), collections
+    out, updated = model.apply(variables, *inputs, train=train,
+                               mutable=mutable)
   if sown is not None:
-    sown.update(updated.pop("intermediates", {}))
-  return out, {**collections, **updated}
+    sown.update(_cast(updated.pop("intermediates", {}), jnp.float32))
+  return _cast(out, jnp.float32), {**collections, **updated}
 
 
 def _build(model_class: type[nn.Module], num_classes: int,
@@ -144,7 +184,9 @@ def make_gan(data_spec: dataset.DataSpec,
              conditional: bool = False,
              label_distribution: str = "uniform",
              aux_classifier_weight: float = 0.0,
-             g_orthogonal_weight: float = 0.0) -> GAN:
+             g_orthogonal_weight: float = 0.0,
+             compute_dtype: str = "float32",
+             matmul_precision: str = "default") -> GAN:
   """Builds the GAN for data described by `data_spec`.
 
   Args:
@@ -170,6 +212,12 @@ def make_gan(data_spec: dataset.DataSpec,
       labels and G on fake labels. Needs a D with an auxiliary classifier.
     g_orthogonal_weight: β of BigGAN's orthogonal regularization of G's
       kernels, β‖WᵀW ⊙ (1 − I)‖² (Brock et al. 2019: 1e-4).
+    compute_dtype: "float32", or "bfloat16" for mixed precision: bfloat16
+      activations and matmuls, float32 parameters, optimizer states,
+      normalizer statistics, spectral norms and losses (`apply_model`).
+    matmul_precision: `jax.default_matmul_precision` of G and D: "default"
+      (the backend's: one bfloat16 pass on TPU, TF32 on recent GPUs),
+      "bfloat16", "tensorfloat32" or "float32".
 
   Returns:
     The GAN.
@@ -184,6 +232,12 @@ def make_gan(data_spec: dataset.DataSpec,
   if label_distribution not in _LABEL_DISTRIBUTIONS:
     raise ValueError(f"GAN.label_distribution must be one of "
                      f"{_LABEL_DISTRIBUTIONS}, got {label_distribution!r}.")
+  if compute_dtype not in _COMPUTE_DTYPES:
+    raise ValueError(f"GAN.compute_dtype must be one of {_COMPUTE_DTYPES}, "
+                     f"got {compute_dtype!r}.")
+  if matmul_precision not in _MATMUL_PRECISIONS:
+    raise ValueError(f"GAN.matmul_precision must be one of "
+                     f"{_MATMUL_PRECISIONS}, got {matmul_precision!r}.")
   num_classes = 0
   if conditional:
     if not data_spec.num_classes:
@@ -201,4 +255,5 @@ def make_gan(data_spec: dataset.DataSpec,
              ema_start_step=ema_start_step, num_classes=num_classes,
              label_distribution=label_distribution,
              aux_classifier_weight=aux_classifier_weight,
-             g_orthogonal_weight=g_orthogonal_weight)
+             g_orthogonal_weight=g_orthogonal_weight,
+             compute_dtype=compute_dtype, matmul_precision=matmul_precision)

@@ -34,58 +34,84 @@ SPECTRAL_NORM = "spectral_norm"
 _STANDING = "standing_stats"
 
 
-def _axis_index_groups(group_size: int | None) -> list[list[int]] | None:
-  """Consecutive devices in groups of `group_size` along the sync axis."""
-  if group_size is None:
-    return None
-  count = jax.device_count()
-  if count % group_size:
-    raise ValueError(f"Batch-norm group_size {group_size} does not divide the "
-                     f"{count} devices.")
-  return [list(range(i, i + group_size)) for i in range(0, count, group_size)]
+class _Moments(nn.Module):
+  """Standardizes x with batch (or group) statistics in training and with
+  their moving averages in inference, in float32; the averages are the
+  variables "mean" and "var" of the `batch_stats` collection."""
+  momentum: float
+  epsilon: float
+  group_size: int | None
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    channels = x.shape[-1]
+    ra_mean = self.variable("batch_stats", "mean", jnp.zeros, (channels,),
+                            jnp.float32)
+    ra_var = self.variable("batch_stats", "var", jnp.ones, (channels,),
+                           jnp.float32)
+    h = x.astype(jnp.float32)
+    if not train:
+      h = (h - ra_mean.value) * jax.lax.rsqrt(ra_var.value + self.epsilon)
+      return h.astype(x.dtype)
+    size = self.group_size or x.shape[0]
+    if x.shape[0] % size:
+      raise ValueError(f"Batch-norm group_size {size} does not divide the "
+                       f"batch of {x.shape[0]} examples.")
+    groups = h.reshape(x.shape[0] // size, size, *x.shape[1:])
+    axes = tuple(range(1, groups.ndim - 1))
+    mean = jnp.mean(groups, axes, keepdims=True)
+    var = jnp.var(groups, axes, keepdims=True)
+    if not self.is_initializing():
+      decay = self.momentum
+      ra_mean.value = (decay * ra_mean.value + (1 - decay)
+                       * jnp.mean(mean.reshape(-1, channels), 0))
+      ra_var.value = (decay * ra_var.value + (1 - decay)
+                      * jnp.mean(var.reshape(-1, channels), 0))
+    h = (groups - mean) * jax.lax.rsqrt(var + self.epsilon)
+    return h.reshape(x.shape).astype(x.dtype)
 
 
 class Standardize(nn.Module):
   """Batch standardization over all axes but the last (features); no affine.
 
+  Statistics are taken in float32 whatever the activations' dtype. Under
+  `jax.jit` with the batch sharded over devices they are those of the global
+  batch: cross-replica ("synchronized") batch norm needs no collective
+  written by hand, and does not depend on the number of devices.
+
   Attributes:
     momentum: decay of the moving averages (Compare GAN's configs: 0.9).
     epsilon: added to the variance (Compare GAN's configs: 1e-5).
-    axis_name: the device axis to synchronize statistics over (inside pmap
-      or shard_map), or None. Under jit with shardings the statistics are
-      already over the global batch.
-    group_size: synchronize within groups of this many devices only.
+    group_size: take statistics over groups of this many consecutive
+      examples (Compare GAN's grouped cross-replica batch norm, whose
+      group_size counted TPU cores: multiply it by the per-core batch);
+      None: the whole batch.
   """
   momentum: float = 0.9
   epsilon: float = 1e-5
-  axis_name: str | None = None
   group_size: int | None = None
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     if (train and self.is_mutable_collection(_STANDING)
         and not self.is_initializing()):
+      h = x.astype(jnp.float32)
       axes = tuple(range(x.ndim - 1))
-      self.sow(_STANDING, "mean", jnp.mean(x, axes))
-      self.sow(_STANDING, "var", jnp.var(x, axes))
-    return nn.BatchNorm(
-        use_running_average=not train, momentum=self.momentum,
-        epsilon=self.epsilon, use_scale=False, use_bias=False,
-        axis_name=self.axis_name,
-        axis_index_groups=_axis_index_groups(self.group_size),
-        name="moments")(x)
+      self.sow(_STANDING, "mean", jnp.mean(h, axes))
+      self.sow(_STANDING, "var", jnp.var(h, axes))
+    return _Moments(self.momentum, self.epsilon, self.group_size,
+                    name="moments")(x, train=train)
 
 
 class _BatchStatistics(nn.Module):
   """The batch-statistics fields of `Standardize`, shared by the batch norms."""
   momentum: float = 0.9
   epsilon: float = 1e-5
-  axis_name: str | None = None
   group_size: int | None = None
 
   def standardize(self, x: jax.Array, train: bool) -> jax.Array:
     """x standardized by a `Standardize` child with these fields."""
-    return Standardize(self.momentum, self.epsilon, self.axis_name,
+    return Standardize(self.momentum, self.epsilon,
                        self.group_size)(x, train=train)
 
 
@@ -140,7 +166,7 @@ class ConditionalBatchNorm(_BatchStatistics):
   features down (its issue #54); `compare_gan_gamma=True` reproduces that.
 
   Attributes:
-    momentum, epsilon, axis_name, group_size: as in `Standardize`.
+    momentum, epsilon, group_size: as in `Standardize`.
     use_bias: give the γ and β projections a bias (Compare GAN: False).
     compare_gan_gamma: γ = W_γ y without the +1, W ~ N(0, 0.02²).
   """
@@ -257,8 +283,10 @@ class SpectralNorm(nn.Module):
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    # The power iteration runs in float32 (the `u` vectors are float32); the
+    # normalized kernel is cast to the activations' dtype (mixed precision).
     return nn.SpectralNorm(self.layer, n_steps=self.power_iterations,
-                           epsilon=self.epsilon,
+                           epsilon=self.epsilon, dtype=x.dtype,
                            collection_name=SPECTRAL_NORM)(
                                x, update_stats=train)
 

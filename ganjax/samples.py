@@ -25,9 +25,8 @@ def _g_params(state: state_lib.GANState, use_ema: bool):
 def generate(gan: gan_lib.GAN, state: state_lib.GANState, z: jax.Array,
              use_ema: bool, labels: jax.Array | None = None) -> jax.Array:
   """G(z, labels) in inference mode, with the EMA weights if `use_ema`."""
-  out, _ = gan_lib.apply_model(gan.generator, _g_params(state, use_ema),
-                               state.g_collections, z, gan.one_hot(labels),
-                               train=False)
+  out, _ = gan.call(gan.generator, _g_params(state, use_ema),
+                    state.g_collections, z, gan.one_hot(labels), train=False)
   return out
 
 

@@ -37,7 +37,7 @@ def _discriminate(gan: gan_lib.GAN, d_params, collections, real, fake,
   """
   y = None if y_real is None else jnp.concatenate([y_real, y_fake])
   sown = {} if gan.aux_classifier_weight else None
-  logits, collections = gan_lib.apply_model(
+  logits, collections = gan.call(
       gan.discriminator, d_params, collections,
       jnp.concatenate([real, fake]), y, train=True, sown=sown)
   d_real, d_fake = jnp.split(logits, 2)
@@ -65,7 +65,7 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   z_rng, label_rng, penalty_rng = jax.random.split(rng, 3)
   fake_labels = gan.sample_labels(label_rng, real.shape[0], real_labels)
   y_real, y_fake = gan.one_hot(real_labels), gan.one_hot(fake_labels)
-  fake, g_collections = gan_lib.apply_model(
+  fake, g_collections = gan.call(
       gan.generator, state.g_params, state.g_collections,
       gan.sample_z(z_rng, real.shape[0]), y_fake, train=True)
   fake = jax.lax.stop_gradient(fake)
@@ -76,7 +76,7 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
     loss = gan.loss(out.d_real, out.d_fake)
     # As in Compare GAN, the penalty's D calls get the real labels.
     penalty = gan.penalty(
-        discriminator=lambda x: gan_lib.apply_model(
+        discriminator=lambda x: gan.call(
             gan.discriminator, d_params, state.d_collections, x, y_real,
             train=True)[0],
         d_params=d_params, real=real, fake=fake, rng=penalty_rng)
@@ -120,7 +120,7 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   y_real, y_fake = gan.one_hot(real_labels), gan.one_hot(fake_labels)
 
   def loss_fn(g_params):
-    fake, g_collections = gan_lib.apply_model(
+    fake, g_collections = gan.call(
         gan.generator, g_params, state.g_collections, z, y_fake, train=True)
     out, d_collections = _discriminate(
         gan, state.d_params, state.d_collections, real, fake, y_real, y_fake)
@@ -149,6 +149,16 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   ), metrics
 
 
+def _interleaved(x: jax.Array, num: int) -> jax.Array:
+  """[num, N/num, ...]: slice i holds examples i, i + num, i + 2·num, ….
+
+  With the batch sharded along its first axis, every slice is then spread
+  evenly over the devices (and hosts) that hold the batch, so each D update
+  is data-parallel without moving examples between devices.
+  """
+  return jnp.swapaxes(x.reshape(-1, num, *x.shape[1:]), 0, 1)
+
+
 def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
                batch: dict[str, jax.Array],
                rng: jax.Array) -> tuple[state_lib.GANState, Metrics]:
@@ -158,7 +168,8 @@ def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
     gan: the GAN.
     state: the train state.
     batch: {"x": [disc_iters * batch_size, ...]} and, for a conditional GAN,
-      {"label": [disc_iters * batch_size]}; D update i gets slice i.
+      {"label": [disc_iters * batch_size]}; D update i gets examples i,
+      i + disc_iters, … (`_interleaved`), G's update the last D's.
     rng: the run's base key.
 
   Returns:
@@ -173,8 +184,8 @@ def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
                      f"disc_iters={gan.disc_iters} equal slices.")
   if gan.conditional and "label" not in batch:
     raise ValueError("A conditional GAN needs labeled batches ('label').")
-  slices = x.reshape(gan.disc_iters, -1, *x.shape[1:])
-  label_slices = (batch["label"].reshape(gan.disc_iters, -1)
+  slices = _interleaved(x, gan.disc_iters)
+  label_slices = (_interleaved(batch["label"], gan.disc_iters)
                   if gan.conditional else [None] * gan.disc_iters)
 
   # Unrolled as in Compare GAN: on XLA:CPU a lax.scan over the D updates made

@@ -18,6 +18,7 @@ from ganjax import config
 from ganjax import evaluation
 from ganjax import experiment as experiment_lib
 from ganjax import guard
+from ganjax import partitioning
 from ganjax import preemption
 from ganjax import run_lock
 from ganjax import samples
@@ -108,12 +109,13 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
       raise ValueError(f"train.{name} must be >= 0, got {value}.")
   with run_lock.hold(workdir), preemption.StopRequests() as stop:
     exp = experiment_lib.make_experiment()
-    experiment_lib.check_devices(exp)
+    part = partitioning.make()
+    experiment_lib.check_devices(exp, part.mesh.size)
     policy = guard.Policy()
     # Tracing (not compiling) the init and the step surfaces model and
     # resolution errors now, and records in gin's operative config the
     # losses and penalties the step calls.
-    template = jax.eval_shape(exp.init_state)
+    template = part.abstract(jax.eval_shape(exp.init_state))
     jax.eval_shape(functools.partial(steps.train_step, exp.gan), template,
                    exp.batch_shapes(), exp.train_key)
     checkpoints = checkpoint.manager(workdir, max_checkpoints,
@@ -127,13 +129,13 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
       state = checkpoint.restore_readable(checkpoints, template)
       resumed_step = None if state is None else int(state.step)
       if state is None:
-        state = exp.init_state()
+        state = part.init(exp.init_state)
       else:
         logging.info("Resumed from the checkpoint of step %d.", resumed_step)
       config.write_config(workdir)
       config.write_operative_config(workdir, resumed_step)
-      loop = _Loop(workdir, exp, checkpoints, cadence, num_sample_images,
-                   policy, stop)
+      loop = _Loop(workdir, exp, part, checkpoints, cadence,
+                   num_sample_images, policy, stop)
       loop.catch_up(state)
       return loop.run(state)
     finally:
@@ -167,17 +169,19 @@ class _Loop:
   checkpoints, evaluations and stop requests."""
 
   def __init__(self, workdir: str, exp: experiment_lib.Experiment,
+               part: partitioning.Partitioning,
                checkpoints: ocp.CheckpointManager, cadence: _Cadence,
                num_sample_images: int, policy: guard.Policy,
                stop: preemption.StopRequests):
     self.workdir, self.exp, self.checkpoints = workdir, exp, checkpoints
+    self.part = part
     self.cadence, self.num_sample_images = cadence, num_sample_images
     self.policy, self.stop = policy, stop
     self.writer = metric_writers.create_default_writer(
         workdir, just_logging=jax.process_index() > 0)
     self.report_progress = self._progress()
-    self.train_step = jax.jit(functools.partial(steps.train_step, exp.gan),
-                              donate_argnums=0)
+    self.train_step = part.step(functools.partial(steps.train_step, exp.gan),
+                                jax.eval_shape(exp.init_state))
     self.make_extractor = features.factory()
     if cadence.eval_every and exp.data.spec.is_image:
       inception_weights.locate()  # Fails now, not at the first evaluation.
@@ -217,7 +221,8 @@ class _Loop:
     remaining = range(int(state.step), self.cadence.num_steps)
     pending, logged = [], []
     for step, batch in zip(remaining,
-                           prefetch.prefetch(self.exp.batch, remaining)):
+                           prefetch.prefetch(self.exp.batch, remaining,
+                                             put=self.part.put_batch)):
       state, metrics = self.train_step(state, batch, key)
       done = step + 1
       pending.append((done, metrics))
@@ -274,7 +279,8 @@ class _Loop:
       raise guard.DivergedError(guard.report(
           diverged, last_good, str(self.checkpoints.directory), restores))
     restored = checkpoint.restore(self.checkpoints, state)
-    restored = self.exp.init_state() if restored is None else restored
+    if restored is None:
+      restored = self.part.init(self.exp.init_state)
     lr_scale = float(state.lr_scale) * self.policy.lr_factor
     logging.warning(
         "Non-finite values at %s: rolling back to step %d (roll-back %d of "

@@ -90,22 +90,35 @@ def test_moving_averages_and_inference():
   np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
 
 
-def test_synchronized_statistics_over_an_axis():
-  module = normalizers.StandardizeNorm(axis_name="devices")
-  variables = module.init(jax.random.key(0), _X, train=True)
-  shards = _X.reshape(2, 4, 4, 4, 3)
-  out = jax.vmap(lambda x: module.apply(variables, x, train=True,
-                                        mutable=True)[0],
-                 axis_name="devices")(shards)
-  # Statistics over both shards: the same as over the whole batch.
-  np.testing.assert_allclose(out.reshape(_X.shape), _standardized(_X),
-                             rtol=1e-4, atol=1e-5)
+def test_group_statistics_are_those_of_each_group():
+  module = normalizers.StandardizeNorm(group_size=4)
+  _, out, updated = _run(module)
+  groups = np.asarray(_X).reshape(2, 4, 4, 4, 3)
+  expected = np.concatenate([_standardized(g) for g in groups])
+  np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-5)
+  # The moving averages take the mean of the groups' statistics.
+  stats = updated["batch_stats"]["Standardize_0"]["moments"]
+  np.testing.assert_allclose(
+      stats["mean"], 0.1 * groups.mean((1, 2, 3)).mean(0), rtol=1e-5)
+  np.testing.assert_allclose(
+      stats["var"], 0.9 + 0.1 * groups.var((1, 2, 3)).mean(0), rtol=1e-5)
 
 
-def test_group_size_must_divide_the_devices():
-  module = normalizers.StandardizeNorm(axis_name="devices",
-                                       group_size=jax.device_count() + 1)
-  with pytest.raises(ValueError, match="group_size"):
+def test_bfloat16_activations_get_float32_statistics():
+  module = normalizers.StandardizeNorm()
+  x = _X.astype(jnp.bfloat16)
+  _, out, updated = _run(module, x=x)
+  assert out.dtype == jnp.bfloat16
+  stats = updated["batch_stats"]["Standardize_0"]["moments"]
+  assert stats["mean"].dtype == jnp.float32
+  np.testing.assert_allclose(np.asarray(out, np.float32),
+                             _standardized(x.astype(jnp.float32)),
+                             rtol=2e-2, atol=2e-2)
+
+
+def test_group_size_must_divide_the_batch():
+  module = normalizers.StandardizeNorm(group_size=3)
+  with pytest.raises(ValueError, match="group_size 3 does not divide"):
     module.init(jax.random.key(0), _X, train=True)
 
 

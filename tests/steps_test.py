@@ -94,8 +94,8 @@ def test_disc_iters_1_counts():
 
 def test_train_step_is_d_steps_on_slices_then_g_step():
   # The documented recipe, spelled out: fold the step into the base key,
-  # split it for D and G, D update i on slice i with fold_in(d_rng, i), then
-  # the G update on the last slice.
+  # split it for D and G, D update i on examples i, i + 3, … with
+  # fold_in(d_rng, i), then the G update on the last D update's examples.
   gan = _GAN_K3
   state = _run(gan, 1)[-1]
   rng = jax.random.key(1)
@@ -105,7 +105,7 @@ def test_train_step_is_d_steps_on_slices_then_g_step():
   @jax.jit
   def by_hand(state, x):
     d_rng, g_rng = jax.random.split(jax.random.fold_in(rng, state.step))
-    slices = x.reshape(3, _BATCH, 2)
+    slices = [x[i::3] for i in range(3)]
     for i in range(3):
       state, _ = steps.d_step(gan, state, slices[i], None,
                               jax.random.fold_in(d_rng, i))

@@ -5,6 +5,7 @@ import glob
 import os
 import re
 import signal
+import types
 
 import gin
 import jax
@@ -341,7 +342,9 @@ def test_bad_combinations_fail_before_training(bindings, error, match,
 
 
 def test_batch_must_split_over_the_devices(tmp_path, monkeypatch):
-  monkeypatch.setattr(experiment_lib.jax, "device_count", lambda: 3)
+  monkeypatch.setattr(
+      train.partitioning, "make",
+      lambda: types.SimpleNamespace(mesh=types.SimpleNamespace(size=3)))
   with pytest.raises(ValueError, match=r"experiment.batch_size = 16 does not "
                      r"split over the 3 devices; use a multiple of 3 \(e.g. "
                      r"18\)"):

@@ -139,11 +139,12 @@ class SourceDataset(dataset.Dataset):
   def for_evaluation(self) -> "SourceDataset":
     return SourceDataset(self.source, self.entry, training=False)
 
-  def _read(self, rows, rng):
+  def _read(self, rows, seeds):
     examples = [self.source[int(row)] for row in rows]
     images = np.stack([
-        self.entry.transform(example["image"], rng, self.training)
-        for example in examples])
+        self.entry.transform(example["image"], np.random.default_rng(seed),
+                             self.training)
+        for example, seed in zip(examples, seeds)])
     batch = {"x": dataset.images_to_model_range(images)}
     if self.entry.num_classes:
       batch["label"] = np.array([e["label"] for e in examples], np.int32)

@@ -48,10 +48,12 @@ class Dataset:
     raise NotImplementedError
 
   def _read(self, rows: np.ndarray,
-            rng: np.random.Generator) -> dict[str, np.ndarray]:
+            seeds: list[tuple[int, int]]) -> dict[str, np.ndarray]:
     """{"x": float32 examples, "label": int32 labels if any} of `rows`.
 
-    `rng` is seeded by the batch, for random preprocessing such as crops.
+    `seeds[i]` seeds random preprocessing (such as crops) of example i: it
+    is (run seed, position in the example stream), so an example is
+    preprocessed alike however the batch is split over processes.
     """
     raise NotImplementedError
 
@@ -85,8 +87,7 @@ class Dataset:
     for epoch in np.unique(epochs):
       in_epoch = epochs == epoch
       rows[in_epoch] = self._permutation(seed, int(epoch))[offsets[in_epoch]]
-    return self._read(rows, np.random.default_rng((seed, index,
-                                                   process_index)))
+    return self._read(rows, [(seed, int(p)) for p in positions])
 
 
 class ArrayDataset(Dataset):
@@ -117,8 +118,8 @@ class ArrayDataset(Dataset):
     return len(self.examples)
 
   def _read(self, rows: np.ndarray,
-            rng: np.random.Generator) -> dict[str, np.ndarray]:
-    del rng  # No random preprocessing.
+            seeds: list[tuple[int, int]]) -> dict[str, np.ndarray]:
+    del seeds  # No random preprocessing.
     x = self.examples[rows]
     batch = {"x": images_to_model_range(x) if x.dtype == np.uint8 else x}
     if self.labels is not None:

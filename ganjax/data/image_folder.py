@@ -52,8 +52,8 @@ class ImageFolder(dataset.Dataset):
     square = preprocess.center_crop(pixels, min(pixels.shape[:2]))
     return preprocess.resize(square, self.size)
 
-  def _read(self, rows, rng):
-    del rng  # No random preprocessing.
+  def _read(self, rows, seeds):
+    del seeds  # No random preprocessing.
     images = np.stack([self._load(self.files[row]) for row in rows])
     batch = {"x": dataset.images_to_model_range(images)}
     if self.labels is not None:

@@ -14,14 +14,17 @@ import jax
 
 
 def prefetch(batch_fn: Callable[[int], dict], steps: Iterable[int],
-             buffer_size: int = 2) -> Iterator[dict]:
-  """Yields `jax.device_put(batch_fn(step))` for `steps`, computed ahead.
+             buffer_size: int = 2,
+             put: Callable[[dict], dict] = jax.device_put) -> Iterator[dict]:
+  """Yields `put(batch_fn(step))` for `steps`, computed ahead.
 
-  An exception in `batch_fn` is raised here, at its step.
+  `put` copies a batch to the devices (e.g. split over them:
+  `partitioning.Partitioning.put_batch`). An exception in `batch_fn` is
+  raised here, at its step.
   """
   if buffer_size < 1:
     raise ValueError(f"buffer_size must be >= 1, got {buffer_size}.")
-  load = lambda step: jax.device_put(batch_fn(step))
+  load = lambda step: put(batch_fn(step))
   with futures.ThreadPoolExecutor(max_workers=1) as pool:
     pending = collections.deque()
     steps = iter(steps)

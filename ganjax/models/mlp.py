@@ -6,7 +6,7 @@ networks of PacGAN's 2-D mixture experiments (Lin et al. 2018): G is
 weights N(0, 0.02²). D packs `num_packed` examples into one input (PacGAN).
 """
 
-from typing import Sequence
+from typing import Any, Sequence
 
 import flax.linen as nn
 import gin
@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ganjax import normalizers
 from ganjax.models import layers
 
 
@@ -22,10 +23,14 @@ class Maxout(nn.Module):
   features: int
   pieces: int
   kernel_init: layers.Initializer = nn.initializers.normal(0.02)
+  weight_norm: Any = None
 
   @nn.compact
-  def __call__(self, x: jax.Array) -> jax.Array:
-    h = nn.Dense(self.features * self.pieces, kernel_init=self.kernel_init)(x)
+  def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
+    h = normalizers.wrap(
+        self.weight_norm,
+        nn.Dense(self.features * self.pieces, kernel_init=self.kernel_init),
+        x, train=train)
     return jnp.max(h.reshape(*h.shape[:-1], self.features, self.pieces), -1)
 
 
@@ -37,23 +42,25 @@ class _HiddenLayers(nn.Module):
   batch_norm: bool
   bn_momentum: float
   kernel_init: layers.Initializer
+  weight_norm: Any
 
   @nn.compact
   def __call__(self, h: jax.Array, train: bool) -> jax.Array:
     init = self.kernel_init
     for width in self.widths:
       if self.hidden_activation == "maxout":
-        h = Maxout(width, self.maxout_pieces, kernel_init=init)(h)
-        if self.batch_norm:
-          h = nn.BatchNorm(use_running_average=not train,
-                           momentum=self.bn_momentum)(h)
-        continue
-      # A bias before batch norm would be cancelled by its offset.
-      h = nn.Dense(width, use_bias=not self.batch_norm, kernel_init=init)(h)
+        h = Maxout(width, self.maxout_pieces, kernel_init=init,
+                   weight_norm=self.weight_norm)(h, train=train)
+      else:
+        # A bias before batch norm would be cancelled by its offset.
+        h = normalizers.wrap(
+            self.weight_norm,
+            nn.Dense(width, use_bias=not self.batch_norm, kernel_init=init),
+            h, train=train)
       if self.batch_norm:
-        h = nn.BatchNorm(use_running_average=not train,
-                         momentum=self.bn_momentum)(h)
-      h = layers.activation(self.hidden_activation)(h)
+        h = normalizers.BatchNorm(momentum=self.bn_momentum)(h, train=train)
+      if self.hidden_activation != "maxout":
+        h = layers.activation(self.hidden_activation)(h)
     return h
 
 
@@ -69,6 +76,9 @@ class Generator(nn.Module):
     batch_norm: batch-normalize every hidden layer (before the activation).
     bn_momentum: decay of the batch-norm moving averages.
     output_activation: None for real-valued data, "tanh" for data in [-1, 1].
+    kernel_init: initializer of every kernel.
+    weight_norm: a weight normalizer of every layer (`normalizers.*`), or
+      None.
   """
   output_shape: Sequence[int]
   hidden_dims: Sequence[int] = (400, 400, 400, 400)
@@ -78,14 +88,18 @@ class Generator(nn.Module):
   bn_momentum: float = 0.99
   output_activation: str | None = None
   kernel_init: layers.Initializer = nn.initializers.normal(0.02)
+  weight_norm: Any = None
 
   @nn.compact
   def __call__(self, z: jax.Array, *, train: bool) -> jax.Array:
     h = _HiddenLayers(self.hidden_dims, self.hidden_activation,
                       self.maxout_pieces, self.batch_norm,
-                      self.bn_momentum, self.kernel_init)(z, train)
-    out = nn.Dense(int(np.prod(self.output_shape)),
-                   kernel_init=self.kernel_init)(h)
+                      self.bn_momentum, self.kernel_init,
+                      self.weight_norm)(z, train)
+    out = normalizers.wrap(
+        self.weight_norm,
+        nn.Dense(int(np.prod(self.output_shape)),
+                 kernel_init=self.kernel_init), h, train=train)
     if self.output_activation == "tanh":
       out = jnp.tanh(out)
     elif self.output_activation is not None:
@@ -105,6 +119,9 @@ class Discriminator(nn.Module):
     batch_norm: batch-normalize every hidden layer.
     bn_momentum: decay of the batch-norm moving averages.
     num_packed: PacGAN's m; D sees m examples at once and returns N/m logits.
+    kernel_init: initializer of every kernel.
+    weight_norm: a weight normalizer of every layer (e.g.
+      `normalizers.spectral_norm`), or None.
   """
   hidden_dims: Sequence[int] = (200, 200, 200)
   hidden_activation: str = "maxout"
@@ -113,11 +130,15 @@ class Discriminator(nn.Module):
   bn_momentum: float = 0.99
   num_packed: int = 1
   kernel_init: layers.Initializer = nn.initializers.normal(0.02)
+  weight_norm: Any = None
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
     h = layers.pack(x.reshape(x.shape[0], -1), self.num_packed)
     h = _HiddenLayers(self.hidden_dims, self.hidden_activation,
                       self.maxout_pieces, self.batch_norm,
-                      self.bn_momentum, self.kernel_init)(h, train)
-    return nn.Dense(1, kernel_init=self.kernel_init)(h)
+                      self.bn_momentum, self.kernel_init,
+                      self.weight_norm)(h, train)
+    return normalizers.wrap(
+        self.weight_norm, nn.Dense(1, kernel_init=self.kernel_init), h,
+        train=train)

@@ -1,10 +1,12 @@
 """Tests of ganjax.models.mlp: shapes, packing and the maxout layer."""
 
+import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from ganjax import normalizers
 from ganjax.models import mlp
 
 _SMALL = dict(hidden_dims=(8, 16))
@@ -47,7 +49,8 @@ def test_generator_runs_on_vectors():
   assert out.shape == (5, 2)
   assert np.all(np.isfinite(out)) and np.std(out) > 0
   # Batch statistics moved from their initial (0, 1) by (1 - momentum).
-  mean = updates["batch_stats"]["_HiddenLayers_0"]["BatchNorm_0"]["mean"]
+  mean = (updates["batch_stats"]["_HiddenLayers_0"]["BatchNorm_0"]
+          ["Standardize_0"]["moments"]["mean"])
   assert mean.shape == (8,) and np.any(np.asarray(mean) != 0.0)
 
 
@@ -116,14 +119,15 @@ def test_maxout_is_max_over_pieces():
   features, pieces = 4, 3
   layer = mlp.Maxout(features, pieces)
   x = np.random.default_rng(0).normal(size=(6, 5)).astype(np.float32)
-  variables = jax.eval_shape(lambda x: layer.init(jax.random.key(0), x), x)
+  variables = jax.eval_shape(
+      lambda x: layer.init(jax.random.key(0), x, train=False), x)
   rng = np.random.default_rng(1)
   kernel = rng.normal(size=(5, features * pieces)).astype(np.float32)
   bias = rng.normal(size=features * pieces).astype(np.float32)
   params = {"Dense_0": {"kernel": kernel, "bias": bias}}
   assert jax.tree.map(np.shape, variables["params"]) == jax.tree.map(
       np.shape, params)
-  got = layer.apply({"params": params}, x)
+  got = layer.apply({"params": params}, x, train=False)
   dense = x.astype(np.float64) @ kernel + bias
   want = np.zeros((6, features))
   for f in range(features):
@@ -131,3 +135,20 @@ def test_maxout_is_max_over_pieces():
     want[:, f] = np.max(dense[:, f * pieces:(f + 1) * pieces], axis=1)
   assert got.shape == (6, features)
   np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_spectral_norm_wraps_every_layer():
+  discriminator = mlp.Discriminator(hidden_dims=(8, 8),
+                                    weight_norm=normalizers.SpectralNorm)
+  x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+  variables = discriminator.init(jax.random.key(0), x, train=False)
+  # Two maxout layers and the output layer, each with its own u vector.
+  before = {path: u for path, u in flax.traverse_util.flatten_dict(
+      variables["spectral_norm"]).items() if path[-1].endswith("/u")}
+  assert len(before) == 3
+  # Training steps the power iteration of each.
+  _, updated = discriminator.apply(variables, x, train=True,
+                                   mutable=["spectral_norm"])
+  after = flax.traverse_util.flatten_dict(updated["spectral_norm"])
+  for path, u in before.items():
+    assert not np.allclose(after[path], u), path
