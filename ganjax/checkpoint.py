@@ -199,6 +199,8 @@ def restore_readable(checkpoints: ocp.CheckpointManager,
 
 def _set_aside(checkpoints: ocp.CheckpointManager, step: int,
                error: Exception) -> None:
+  if jax.process_index() > 0:  # Process 0 moves it for all.
+    return
   source = os.path.join(str(checkpoints.directory), str(step))
   target_dir = str(checkpoints.directory) + "_unreadable"
   os.makedirs(target_dir, exist_ok=True)

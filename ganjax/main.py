@@ -7,6 +7,10 @@ Re-running the same command on the same workdir resumes from its latest
 checkpoint. SIGTERM or Ctrl-C writes a checkpoint at the next step and exits
 with status 128 + the signal's number; a diverged run, a full disk or a busy
 workdir exits with status 1 and a message saying what to do.
+
+Multi-host runs start the same command on every host, adding
+--multihost (TPU pods, SLURM, Open MPI) or --coordinator_address,
+--num_processes and --process_id (`distributed.py`).
 """
 
 import logging as std_logging
@@ -18,6 +22,7 @@ from absl import logging
 
 from ganjax import checkpoint
 from ganjax import config
+from ganjax import distributed
 from ganjax import guard
 from ganjax import preemption
 from ganjax import registry  # pylint: disable=unused-import
@@ -33,6 +38,17 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Run directory.",
 _OVERRIDE_CONFIG = flags.DEFINE_bool(
     "override_config", False,
     "Resume even if the workdir's recorded config differs from this one.")
+_COORDINATOR = flags.DEFINE_string(
+    "coordinator_address", None,
+    "Multi-host runs: host:port of process 0's coordinator.")
+_NUM_PROCESSES = flags.DEFINE_integer(
+    "num_processes", None, "Multi-host runs: the number of processes.")
+_PROCESS_ID = flags.DEFINE_integer(
+    "process_id", None, "Multi-host runs: this process's rank.")
+_MULTIHOST = flags.DEFINE_bool(
+    "multihost", False,
+    "Multi-host run on a TPU pod, SLURM or Open MPI: JAX finds the "
+    "coordinator and the ranks.")
 
 
 def main(argv):
@@ -41,6 +57,8 @@ def main(argv):
   # Orbax logs every step of every save at INFO; keep its warnings only.
   logging.get_absl_handler().addFilter(
       lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
+  distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value,
+                         _PROCESS_ID.value, _MULTIHOST.value)
   config.parse(_GIN_FILES.value, _GIN_BINDINGS.value)
   try:
     train.train(_WORKDIR.value, override_config=_OVERRIDE_CONFIG.value)

@@ -10,6 +10,7 @@ import jax
 from ganjax import checkpoint
 from ganjax import config
 from ganjax import experiment as experiment_lib
+from ganjax import partitioning
 from ganjax import state as state_lib
 
 
@@ -32,11 +33,17 @@ def load_experiment(workdir: str, gin_files: Sequence[str] = (),
 
 def load_run(workdir: str) -> tuple[experiment_lib.Experiment,
                                      state_lib.GANState]:
-  """The experiment and latest train state of a run directory."""
+  """The experiment and latest train state of a run directory.
+
+  The state is restored replicated onto this machine's devices, whatever
+  the devices and hosts that wrote it.
+  """
   exp = load_experiment(workdir)
+  template = partitioning.make(fsdp=1).abstract(
+      jax.eval_shape(exp.init_state))
   manager = checkpoint.manager(workdir, create=False)
   try:
-    state = checkpoint.restore(manager, jax.eval_shape(exp.init_state))
+    state = checkpoint.restore(manager, template)
   finally:
     manager.close()
   if state is None:

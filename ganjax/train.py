@@ -44,11 +44,13 @@ def write_samples(workdir: str, step: int, exp: experiment_lib.Experiment,
                   num_samples: int) -> dict[str, float]:
   """Writes a sample grid (images) or a scatter plot (2-D data) as PNG.
 
-  For Gaussian-mixture data the mode-coverage metrics of 2,500 samples are
+  Every process draws (G runs over all devices); process 0 writes. For
+  Gaussian-mixture data the mode-coverage metrics of 2,500 samples are
   returned too (PacGAN's protocol).
   """
   path = _sample_path(workdir, step)
-  os.makedirs(os.path.dirname(path), exist_ok=True)
+  if jax.process_index() == 0:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
   use_ema = state.ema_params is not None
   mixture = getattr(exp.data, "mixture", None)
   scores = {}
@@ -56,16 +58,19 @@ def write_samples(workdir: str, step: int, exp: experiment_lib.Experiment,
     images = samples.draw(exp.gan, state, exp.sample_key, num_samples,
                           use_ema)
     grid = samples.image_grid(samples.to_uint8(images))
-    samples.save_png(path, grid)
+    if jax.process_index() == 0:
+      samples.save_png(path, grid)
     writer.write_images(step, {"samples": grid[None]})
   else:
     points = samples.draw(exp.gan, state, exp.sample_key, 2500, use_ema)
     if mixture is not None:
       scores = mode_coverage.mode_coverage(points, mixture.means, mixture.std)
     title = " ".join(f"{k}={v:.3g}" for k, v in scores.items())
-    samples.scatter_png(path, points, exp.data.examples[:2500],
-                        f"step {step} {title}")
-    writer.write_images(step, {"samples": samples.figure_to_array(path)[None]})
+    if jax.process_index() == 0:
+      samples.scatter_png(path, points, exp.data.examples[:2500],
+                          f"step {step} {title}")
+      writer.write_images(step,
+                          {"samples": samples.figure_to_array(path)[None]})
   return scores
 
 
@@ -132,8 +137,9 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
         state = part.init(exp.init_state)
       else:
         logging.info("Resumed from the checkpoint of step %d.", resumed_step)
-      config.write_config(workdir)
-      config.write_operative_config(workdir, resumed_step)
+      if jax.process_index() == 0:
+        config.write_config(workdir)
+        config.write_operative_config(workdir, resumed_step)
       loop = _Loop(workdir, exp, part, checkpoints, cadence,
                    num_sample_images, policy, stop)
       loop.catch_up(state)
