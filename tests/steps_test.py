@@ -1,10 +1,12 @@
 """Tests of ganjax.steps: D/G updates, disc_iters, EMA, tracing, determinism."""
 
+import dataclasses
 import functools
 
 import chex
 import gin
 import jax
+import jax.extend
 import jax.numpy as jnp
 import numpy as np
 import optax
@@ -12,6 +14,7 @@ import pytest
 
 from ganjax import gan as gan_lib
 from ganjax import losses
+from ganjax import normalizers
 from ganjax import penalties
 from ganjax import state as state_lib
 from ganjax import steps
@@ -298,3 +301,64 @@ def test_sample_z_priors():
   u = np.asarray(uniform.sample_z(jax.random.key(0), 4000))
   assert u.min() >= -1.0 and u.max() <= 1.0
   np.testing.assert_allclose(u.std(), np.sqrt(1 / 3), atol=0.02)
+
+
+def _dot_operand_dtypes(jaxpr) -> list[tuple[str, ...]]:
+  """Operand dtypes of every dot_general in `jaxpr` and its sub-jaxprs."""
+  found = []
+  for eqn in jaxpr.eqns:
+    if eqn.primitive.name == "dot_general":
+      found.append(tuple(str(v.aval.dtype) for v in eqn.invars))
+    for sub in jax.extend.core.jaxprs_in_params(eqn.params):
+      found.extend(_dot_operand_dtypes(sub))
+  return found
+
+
+def test_bfloat16_computes_in_bfloat16_and_keeps_float32_state():
+  gan = dataclasses.replace(_make_gan(), compute_dtype="bfloat16")
+  state = _initial_state(_GAN)
+  x = jnp.ones((_BATCH, 2))
+  jaxpr = jax.make_jaxpr(lambda p: gan.call(
+      gan.discriminator, p, state.d_collections, x, train=True))(
+          state.d_params)
+  dots = _dot_operand_dtypes(jaxpr.jaxpr)
+  assert len(dots) == 3  # Two maxout layers and the output layer.
+  assert set(dots) == {("bfloat16", "bfloat16")}
+  logits, _ = gan.call(gan.discriminator, state.d_params, state.d_collections,
+                       x, train=True)
+  assert logits.dtype == jnp.float32
+
+  new_state, metrics = jax.jit(functools.partial(steps.train_step, gan))(
+      state, _batch(0), jax.random.key(1))
+  float_leaves = [leaf for leaf in jax.tree.leaves(new_state)
+                  if jnp.issubdtype(leaf.dtype, jnp.floating)]
+  assert {leaf.dtype for leaf in float_leaves} == {jnp.dtype(jnp.float32)}
+  assert bool(metrics["all_finite"])
+  # The same losses as in float32, to bfloat16's precision. (Not the same
+  # parameters: Adam's first step is ±lr by the sign of each gradient, and
+  # near-zero gradients flip sign.)
+  _, want = _jitted(_GAN)(state, _batch(0), jax.random.key(1))
+  for name in ("d_loss", "g_loss", "penalty"):
+    np.testing.assert_allclose(metrics[name], want[name], rtol=2e-2,
+                               err_msg=name)
+
+
+def test_spectral_norm_iterates_in_float32_under_bfloat16():
+  gan = dataclasses.replace(
+      _make_gan(), compute_dtype="bfloat16",
+      discriminator=mlp.Discriminator(
+          hidden_dims=(16, 16), maxout_pieces=2,
+          weight_norm=normalizers.SpectralNorm))
+  state = jax.jit(lambda: state_lib.create_state(
+      gan, jax.random.key(0), (2,), _BATCH))()
+  jaxpr = jax.make_jaxpr(lambda p: gan.call(
+      gan.discriminator, p, state.d_collections, jnp.ones((_BATCH, 2)),
+      train=True))(state.d_params)
+  dots = _dot_operand_dtypes(jaxpr.jaxpr)
+  # The layers multiply in bfloat16. The power iterations (u·Wᵀ, v·W and
+  # the σ estimate, four products per layer) multiply the float32 u and v
+  # with the (bfloat16-rounded) kernel in float32.
+  assert dots.count(("bfloat16", "bfloat16")) == 3
+  power = [d for d in dots if d != ("bfloat16", "bfloat16")]
+  assert len(power) == 3 * 4
+  assert all("float32" in dtypes for dtypes in power)

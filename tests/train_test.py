@@ -332,6 +332,14 @@ def test_busy_workdir_is_refused(tmp_path):
      "packing of 3 needs a batch divisible"),
     (["guard.action = 'retry'"], ValueError, "is not a policy"),
     (["train.max_checkpoints = 0"], ValueError, "Keep at least one"),
+    (["GAN.compute_dtype = 'float16'"], ValueError,
+     "GAN.compute_dtype must be one of"),
+    (["GAN.matmul_precision = 'high'"], ValueError,
+     "GAN.matmul_precision must be one of"),
+    (["partitioning.fsdp = 2"], ValueError, "must be >= 1 and divide"),
+    (["normalizers.batch_norm.group_size = 3",
+      "models.mlp.Generator.batch_norm = True"], ValueError,
+     "group_size 3 does not divide the batch of 16"),
 ])
 def test_bad_combinations_fail_before_training(bindings, error, match,
                                                tmp_path, monkeypatch):
