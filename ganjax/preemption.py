@@ -6,11 +6,20 @@ finishes its step, writes a checkpoint and raises `Preempted`, whose exit
 status is the shell's for death by that signal (128 + its number), so job
 schedulers see the run as interrupted, not done. A second Ctrl-C interrupts
 at once.
+
+In a multi-host run every process must stop after the same step. There
+SIGTERM is left to JAX's preemption service (started by
+`jax.distributed.initialize`), which on a notice to any host agrees on a
+step at which all hosts stop (`multihost_utils.reached_preemption_sync_point`);
+SIGINT keeps its default (it interrupts the process).
 """
 
 import signal
 import threading
 import types
+
+import jax
+from jax.experimental import multihost_utils
 
 
 class Preempted(Exception):
@@ -31,10 +40,19 @@ class StopRequests:
   def __init__(self):
     self.signum: int | None = None
     self._previous = {}
+    self._multihost = jax.process_count() > 1
 
   @property
   def requested(self) -> bool:
     return self.signum is not None
+
+  def stop_after(self, step: int) -> bool:
+    """Whether to stop after `step`; in a multi-host run every process must
+    ask at every step, and all get the same answer."""
+    if (self._multihost and not self.requested
+        and multihost_utils.reached_preemption_sync_point(step)):
+      self.signum = signal.SIGTERM
+    return self.requested
 
   @property
   def signal_name(self) -> str:
@@ -47,7 +65,8 @@ class StopRequests:
     self.signum = signum
 
   def __enter__(self) -> "StopRequests":
-    if threading.current_thread() is threading.main_thread():
+    if (threading.current_thread() is threading.main_thread()
+        and not self._multihost):
       for signum in (signal.SIGTERM, signal.SIGINT):
         self._previous[signum] = signal.signal(signum, self._handle)
     return self

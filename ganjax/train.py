@@ -112,6 +112,11 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
   for name, value in cadence._asdict().items():
     if value < 0:
       raise ValueError(f"train.{name} must be >= 0, got {value}.")
+  if eval_every and jax.process_count() > 1:
+    raise ValueError(
+        "Evaluation during multi-host training is not supported yet: set "
+        "train.eval_every = 0 and score the checkpoints with "
+        "`python -m ganjax.evaluate` on one host.")
   with run_lock.hold(workdir), preemption.StopRequests() as stop:
     exp = experiment_lib.make_experiment()
     part = partitioning.make()
@@ -234,7 +239,8 @@ class _Loop:
       pending.append((done, metrics))
       self.report_progress(done)
       log, sample, save, evaluate = self.cadence.due(done)
-      if not (log or sample or save or evaluate or self.stop.requested):
+      stop = self.stop.stop_after(done)
+      if not (log or sample or save or evaluate or stop):
         continue
       done_steps, host = zip(*jax.device_get(pending))
       pending = []
@@ -245,9 +251,9 @@ class _Loop:
       if log:
         self.writer.write_scalars(done, _mean_metrics(logged))
         logged = []
-      if save or self.stop.requested:
+      if save or stop:
         checkpoint.save(self.checkpoints, state)
-      if self.stop.requested:  # Samples and scores wait for catch_up.
+      if stop:  # Samples and scores wait for catch_up.
         self._stop(state)
       if sample:
         self._samples(done, state)

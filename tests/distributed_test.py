@@ -6,9 +6,12 @@ result must match one process training all 8 steps on one device.
 """
 
 import os
+import re
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import gin
 import jax
@@ -46,8 +49,8 @@ def _free_port() -> int:
     return s.getsockname()[1]
 
 
-def _run(gin_file, workdir, num_steps, num_processes):
-  """Runs ganjax.main in `num_processes` processes; returns their logs."""
+def _start(gin_file, workdir, num_steps, num_processes, *bindings):
+  """Starts ganjax.main in `num_processes` processes."""
   port = _free_port()
   env = {**os.environ, "JAX_PLATFORMS": "cpu"}
   if num_processes > 1:
@@ -59,16 +62,32 @@ def _run(gin_file, workdir, num_steps, num_processes):
         f"--num_processes={num_processes}", f"--process_id={rank}"]
     processes.append(subprocess.Popen(
         [sys.executable, "-m", "ganjax.main", f"--gin_file={gin_file}",
-         f"--workdir={workdir}", f"--gin_bindings=train.num_steps = "
-         f"{num_steps}", *flags],
+         f"--workdir={workdir}",
+         *(f"--gin_bindings={b}" for b in
+           [f"train.num_steps = {num_steps}", *bindings]), *flags],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=env))
+  return processes
+
+
+def _finish(processes, returncode=0):
   logs = []
   for process in processes:
     out, _ = process.communicate(timeout=300)
-    assert process.returncode == 0, out[-5000:]
+    assert process.returncode == returncode, out[-5000:]
     logs.append(out)
   return logs
+
+
+def _run(gin_file, workdir, num_steps, num_processes):
+  """Runs ganjax.main in `num_processes` processes; returns their logs."""
+  return _finish(_start(gin_file, workdir, num_steps, num_processes))
+
+
+def _checkpoints(workdir):
+  directory = os.path.join(workdir, "checkpoints")
+  return sorted(int(s) for s in os.listdir(directory) if s.isdigit()) if (
+      os.path.isdir(directory)) else []
 
 
 def _final_state(workdir):
@@ -111,8 +130,29 @@ def test_process_zero_writes_the_records(runs):
   assert sorted(os.listdir(os.path.join(two, "samples"))) == [
       "step_00000004.png", "step_00000008.png"]
   assert os.path.exists(os.path.join(two, "operative_config.gin"))
-  assert sorted(int(s) for s in os.listdir(os.path.join(two, "checkpoints"))
-                if s.isdigit()) == [4, 6, 8]
+  assert _checkpoints(two) == [4, 6, 8]
+
+
+def test_sigterm_to_one_host_stops_both_after_the_same_step(tmp_path):
+  gin_file = tmp_path / "ring.gin"
+  gin_file.write_text(_CONFIG)
+  workdir = str(tmp_path / "run")
+  processes = _start(gin_file, workdir, 100000, 2,
+                     "train.checkpoint_every = 20", "train.log_every = 20",
+                     "train.sample_every = 100000")
+  deadline = time.time() + 240
+  while not _checkpoints(workdir):
+    assert time.time() < deadline and all(
+        p.poll() is None for p in processes), "no checkpoint was written"
+    time.sleep(0.05)
+  processes[1].send_signal(signal.SIGTERM)
+  logs = _finish(processes, returncode=128 + signal.SIGTERM)
+  stopped = {re.search(r"Stopped by SIGTERM after step (\d+)", log).group(1)
+             for log in logs}
+  assert len(stopped) == 1
+  step = int(stopped.pop())
+  assert step < 100000
+  assert _checkpoints(workdir)[-1] == step
 
 
 def test_partial_flags_are_an_error():

@@ -40,9 +40,10 @@ _MLP = ["datasets/ring.gin"], [
     "models.mlp.Discriminator.weight_norm = @normalizers.spectral_norm",
     "experiment.batch_size = 16",
 ]
-# A class-conditional DCGAN: convolutions, labels split with the images. With
-# SGD: the biases that batch norm cancels get gradients of pure rounding
-# noise, which Adam would blow up to steps of the learning rate's size.
+# A class-conditional DCGAN (batch norm in G): convolutions, and labels
+# split with the images. With SGD: the biases that batch norm cancels get
+# gradients of pure rounding noise, which Adam would blow up to steps of the
+# learning rate's size.
 _CONV = [os.path.join(os.path.dirname(__file__), "testdata",
                       "tiny_digits.gin")], [
     "GAN.conditional = True",
@@ -50,8 +51,6 @@ _CONV = [os.path.join(os.path.dirname(__file__), "testdata",
     "GAN.d_optimizer = @discriminator/optax.sgd()",
     "optax.sgd.learning_rate = 0.1",
     "GAN.ema_decay = None",
-    "models.dcgan.Discriminator.norm = @normalizers.batch_norm",
-    "models.dcgan.Discriminator.weight_norm = @normalizers.spectral_norm",
 ]
 _FSDP = ["partitioning.fsdp = 2", "partitioning.fsdp_min_size = 64"]
 # name: (config, devices, bindings)
