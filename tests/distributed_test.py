@@ -1,8 +1,9 @@
 """Tests of multi-host training: two `ganjax.main` processes on localhost.
 
 Each process has 2 simulated CPU devices and reads its half of every batch.
-A pair trains to step 4 and checkpoints; a fresh pair resumes to step 8; the
-result must match one process training all 8 steps on one device.
+A pair trains until one of its processes gets SIGTERM, and both stop after
+the same step with a checkpoint; a fresh pair resumes for 4 more steps; the
+result must match one process training as many steps on one device.
 """
 
 import os
@@ -37,9 +38,9 @@ models.mlp.Discriminator.maxout_pieces = 2
 models.mlp.Discriminator.batch_norm = True
 models.mlp.Discriminator.weight_norm = @normalizers.spectral_norm
 experiment.batch_size = 16
-train.log_every = 2
-train.sample_every = 4
-train.checkpoint_every = 2
+train.log_every = 20
+train.sample_every = 100000
+train.checkpoint_every = 20
 """
 
 
@@ -98,61 +99,68 @@ def _final_state(workdir):
     gin.clear_config()
 
 
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-  root = tmp_path_factory.mktemp("distributed")
-  gin_file = root / "ring.gin"
-  gin_file.write_text(_CONFIG)
-  two, one = str(root / "two_processes"), str(root / "one_process")
-  logs = _run(gin_file, two, 4, 2) + _run(gin_file, two, 8, 2)
-  _run(gin_file, one, 8, 1)
-  return two, one, logs
-
-
-def test_two_processes_with_a_restart_match_one_process(runs):
-  two, one, _ = runs
-  got, want = _final_state(two), _final_state(one)
-  assert int(got.step) == int(want.step) == 8
-  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4,
-                                                       atol=1e-5), got, want)
-
-
-def test_the_processes_saw_four_devices_and_resumed(runs):
-  _, _, logs = runs
-  for log in logs:
-    assert "of 2; 2 local and 4 global devices" in log
-  assert all("Resumed from the checkpoint of step 4" in log
-             for log in logs[2:])
-
-
-def test_process_zero_writes_the_records(runs):
-  two, _, _ = runs
-  assert sorted(os.listdir(os.path.join(two, "samples"))) == [
-      "step_00000004.png", "step_00000008.png"]
-  assert os.path.exists(os.path.join(two, "operative_config.gin"))
-  assert _checkpoints(two) == [4, 6, 8]
-
-
-def test_sigterm_to_one_host_stops_both_after_the_same_step(tmp_path):
-  gin_file = tmp_path / "ring.gin"
-  gin_file.write_text(_CONFIG)
-  workdir = str(tmp_path / "run")
-  processes = _start(gin_file, workdir, 100000, 2,
-                     "train.checkpoint_every = 20", "train.log_every = 20",
-                     "train.sample_every = 100000")
+def _preempt(gin_file, workdir):
+  """Starts a pair that would train for ever; after its first checkpoint,
+  SIGTERM goes to process 1 only. Returns the logs."""
+  processes = _start(gin_file, workdir, 10**6, 2)
   deadline = time.time() + 240
   while not _checkpoints(workdir):
     assert time.time() < deadline and all(
         p.poll() is None for p in processes), "no checkpoint was written"
     time.sleep(0.05)
   processes[1].send_signal(signal.SIGTERM)
-  logs = _finish(processes, returncode=128 + signal.SIGTERM)
+  return _finish(processes, returncode=128 + signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+  """A preempted pair, a fresh pair resuming it for 4 more steps, and one
+  process training as many steps."""
+  root = tmp_path_factory.mktemp("distributed")
+  gin_file = root / "ring.gin"
+  gin_file.write_text(_CONFIG)
+  two, one = str(root / "two_processes"), str(root / "one_process")
+  preempted = _preempt(gin_file, two)
   stopped = {re.search(r"Stopped by SIGTERM after step (\d+)", log).group(1)
-             for log in logs}
-  assert len(stopped) == 1
-  step = int(stopped.pop())
-  assert step < 100000
-  assert _checkpoints(workdir)[-1] == step
+             for log in preempted}
+  stop_step = int(stopped.pop()) if len(stopped) == 1 else None
+  assert stop_step, f"the processes stopped after steps {stopped}"
+  resumed = _run(gin_file, two, stop_step + 4, 2)
+  _run(gin_file, one, stop_step + 4, 1)
+  return two, one, stop_step, preempted, resumed
+
+
+def test_sigterm_to_one_host_stops_both_after_the_same_step(runs):
+  two, _, stop_step, preempted, _ = runs
+  # Both processes logged the same step (checked by the fixture), and its
+  # checkpoint is the last of the preempted pair.
+  assert len(preempted) == 2 and stop_step > 0
+  assert f"its checkpoint is in {two}" in preempted[0]
+
+
+def test_two_processes_with_a_restart_match_one_process(runs):
+  two, one, stop_step, _, _ = runs
+  got, want = _final_state(two), _final_state(one)
+  assert int(got.step) == int(want.step) == stop_step + 4
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4,
+                                                       atol=1e-5), got, want)
+
+
+def test_the_processes_saw_four_devices_and_resumed(runs):
+  _, _, stop_step, preempted, resumed = runs
+  for log in preempted + resumed:
+    assert "of 2; 2 local and 4 global devices" in log
+  for log in resumed:
+    assert f"Resumed from the checkpoint of step {stop_step}" in log
+
+
+def test_process_zero_writes_the_records(runs):
+  two, _, stop_step, _, _ = runs
+  last = stop_step + 4
+  assert os.listdir(os.path.join(two, "samples")) == [
+      f"step_{last:08d}.png"]
+  assert os.path.exists(os.path.join(two, "operative_config.gin"))
+  assert stop_step in _checkpoints(two) and _checkpoints(two)[-1] == last
 
 
 def test_partial_flags_are_an_error():
