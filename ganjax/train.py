@@ -112,11 +112,6 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
   for name, value in cadence._asdict().items():
     if value < 0:
       raise ValueError(f"train.{name} must be >= 0, got {value}.")
-  if eval_every and jax.process_count() > 1:
-    raise ValueError(
-        "Evaluation during multi-host training is not supported yet: set "
-        "train.eval_every = 0 and score the checkpoints with "
-        "`python -m ganjax.evaluate` on one host.")
   with run_lock.hold(workdir), preemption.StopRequests() as stop:
     exp = experiment_lib.make_experiment()
     part = partitioning.make()

@@ -6,6 +6,7 @@ the same step with a checkpoint; a fresh pair resumes for 4 more steps; the
 result must match one process training as many steps on one device.
 """
 
+import csv
 import os
 import re
 import signal
@@ -41,6 +42,8 @@ experiment.batch_size = 16
 train.log_every = 20
 train.sample_every = 100000
 train.checkpoint_every = 20
+train.eval_every = 100000
+evaluation.num_samples = 2000
 """
 
 
@@ -69,6 +72,11 @@ def _start(gin_file, workdir, num_steps, num_processes, *bindings):
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=env))
   return processes
+
+
+def _scores(workdir):
+  with open(os.path.join(workdir, "scores.csv"), newline="") as f:
+    return list(csv.DictReader(f))
 
 
 def _finish(processes, returncode=0):
@@ -161,6 +169,17 @@ def test_process_zero_writes_the_records(runs):
       f"step_{last:08d}.png"]
   assert os.path.exists(os.path.join(two, "operative_config.gin"))
   assert stop_step in _checkpoints(two) and _checkpoints(two)[-1] == last
+
+
+def test_both_hosts_evaluate_and_process_zero_records_once(runs):
+  two, one, stop_step, _, _ = runs
+  # The mode coverage of the last step (evaluation at the last step): one
+  # row, with the scores of the single-process run's equal state.
+  got, want = (_scores(workdir) for workdir in (two, one))
+  assert [row["step"] for row in got] == [str(stop_step + 4)]
+  assert float(got[0]["modes"]) == float(want[0]["modes"])
+  np.testing.assert_allclose(float(got[0]["high_quality"]),
+                             float(want[0]["high_quality"]), atol=0.01)
 
 
 def test_partial_flags_are_an_error():
