@@ -11,9 +11,12 @@ them; only process 0 writes logs, sample images, scores and configs.
 """
 
 import os
+from typing import Callable
 
 from absl import logging
 import jax
+from jax.experimental import multihost_utils
+import numpy as np
 
 _ENVIRONMENT = "JAX_COORDINATOR_ADDRESS"
 
@@ -48,3 +51,27 @@ def initialize(coordinator_address: str | None = None,
                jax.process_index(), jax.process_count(),
                jax.local_device_count(), jax.device_count())
   return True
+
+
+def split_over_processes(fn: Callable[[np.ndarray], dict[str, np.ndarray]],
+                         items: np.ndarray) -> dict[str, np.ndarray]:
+  """`fn(items)`, each process computing it on its own contiguous part.
+
+  `fn` must work row by row (e.g. Inception features of images) and use only
+  this process's devices. Every process calls this with the same `items` and
+  gets the whole result, gathered in order. On one process it is `fn(items)`.
+  """
+  count = jax.process_count()
+  if count == 1:
+    return fn(items)
+  parts = np.array_split(np.arange(len(items)), count)
+  mine = parts[jax.process_index()]
+  longest = max(len(p) for p in parts)
+  # Every process gathers arrays of one shape: pad its part to the longest
+  # (with row 0, whose result is dropped).
+  padded = np.concatenate([mine, np.zeros(longest - len(mine), mine.dtype)])
+  local = fn(items[padded])
+  gathered = multihost_utils.process_allgather(local)
+  return {k: np.concatenate([np.asarray(v[i][:len(part)])
+                             for i, part in enumerate(parts)])
+          for k, v in gathered.items()}

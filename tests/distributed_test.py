@@ -192,3 +192,35 @@ def test_partial_flags_are_an_error():
 def test_a_single_process_is_left_alone(monkeypatch):
   monkeypatch.delenv("JAX_COORDINATOR_ADDRESS", raising=False)
   assert not distributed.initialize()
+
+
+_SPLIT_WORKER = """
+import sys
+import jax
+import numpy as np
+from ganjax import distributed
+distributed.initialize(sys.argv[1], 2, int(sys.argv[2]))
+items = np.arange(int(sys.argv[3]) * 2, dtype=np.float32).reshape(-1, 2)
+seen = []
+def square(x):
+  seen.append(len(x))
+  return {"square": x ** 2, "sum": x.sum(1)}
+out = distributed.split_over_processes(square, items)
+assert np.array_equal(out["square"], items ** 2), out
+assert np.array_equal(out["sum"], items.sum(1)), out
+print("computed", seen)
+"""
+
+
+@pytest.mark.parametrize("num_items", [7, 1])
+def test_work_split_over_processes_is_gathered_in_order(num_items):
+  port = _free_port()
+  processes = [subprocess.Popen(
+      [sys.executable, "-c", _SPLIT_WORKER, f"127.0.0.1:{port}", str(rank),
+       str(num_items)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+      text=True, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+               for rank in range(2)]
+  logs = _finish(processes)
+  # Each process computed its half (padded to the longer half), not all.
+  half = -(-num_items // 2)
+  assert all(f"computed [{half}]" in log for log in logs), logs

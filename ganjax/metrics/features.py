@@ -17,6 +17,7 @@ import numpy as np
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from ganjax import distributed
 from ganjax.metrics import inception
 from ganjax.metrics import inception_input
 from ganjax.metrics import inception_weights
@@ -64,11 +65,19 @@ class InceptionFeatures:
                        inception_input.preprocess(images, resize))
 
   def __call__(self, images: np.ndarray) -> dict[str, np.ndarray]:
-    """Features of uint8 [N, H, W, C] images, as host arrays."""
+    """Features of uint8 [N, H, W, C] images, as host arrays.
+
+    In a multi-host run every process passes the same images; each computes
+    its share on its own devices, and all get every feature.
+    """
     images = np.asarray(images)
     inception_input.check_images(images)
     if not len(images):
       raise ValueError("No images to compute Inception features of.")
+    return distributed.split_over_processes(self._local, images)
+
+  def _local(self, images: np.ndarray) -> dict[str, np.ndarray]:
+    """Features of `images` computed on this process's devices."""
     # Fewer images than a batch make one smaller batch (padded to the device
     # count) rather than a mostly padded one.
     size = min(self.batch_size, -(-len(images) // self._devices)
