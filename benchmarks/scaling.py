@@ -53,9 +53,10 @@ def _time(num_devices: int, compute_dtype: str) -> dict[str, float]:
   exp = experiment_lib.make_experiment()
   part = partitioning.make(devices=jax.devices()[:num_devices])
   experiment_lib.check_devices(exp, num_devices)
-  state = part.init(exp.init_state)
+  template = jax.eval_shape(exp.init_state)
+  state = part.init(exp.init_state, template)
   step = part.step(lambda s, b, k: steps.train_step(exp.gan, s, b, k),
-                   jax.eval_shape(exp.init_state))
+                   template)
   batch = part.put_batch(exp.batch(0))
   start = time.perf_counter()
   state, metrics = step(state, batch, exp.train_key)

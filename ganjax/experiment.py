@@ -54,9 +54,12 @@ class Experiment:
                            jax.process_index(), jax.process_count())
 
   def batch_shapes(self) -> dict:
-    """Shapes and dtypes of a train step's (global) batch, for tracing."""
-    return jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype),
-                        self.data.batch(0, self.step_batch_size, self.seed))
+    """Shapes and dtypes of a train step's (global) batch, for tracing;
+    from one example, not a whole batch read and decoded."""
+    return jax.tree.map(
+        lambda x: jax.ShapeDtypeStruct((self.step_batch_size, *x.shape[1:]),
+                                       x.dtype),
+        self.data.batch(0, 1, self.seed))
 
 
 def check_batch(batch: dict[str, np.ndarray], spec: dataset.DataSpec) -> None:

@@ -10,10 +10,10 @@ and the global batch statistics of batch norm, so the same step runs on one
 CPU, eight GPUs or a pod. Inside the step the models' parameters are
 gathered whole and their inputs split over the batch (`constrain_call`), so
 that G and D always run data-parallel; only the stored state (parameters,
-optimizer states, EMA) stays sharded. Random numbers are drawn for the global batch
-(`jax_threefry_partitionable`, on by default), each device computing its
-own part, so results do not depend on the number of devices or hosts (up to
-the order of float reductions).
+optimizer states, EMA) stays sharded. Random numbers are drawn for the
+global batch (`jax_threefry_partitionable`, on by default), each device
+computing its own part, so results do not depend on the number of devices
+or hosts (up to the order of float reductions).
 """
 
 import dataclasses
@@ -80,10 +80,11 @@ class Partitioning:
                                                  sharding=sharding),
         abstract_state, self.state(abstract_state))
 
-  def init(self, init_fn: Callable[[], Any]) -> Any:
-    """Runs `init_fn` so that the state is created already sharded."""
-    shardings = self.state(jax.eval_shape(init_fn))
-    return jax.jit(init_fn, out_shardings=shardings)()
+  def init(self, init_fn: Callable[[], Any], abstract_state: Any) -> Any:
+    """Runs `init_fn`, whose result has the shapes `abstract_state`
+    (`jax.eval_shape(init_fn)`), so that the state is created already
+    sharded."""
+    return jax.jit(init_fn, out_shardings=self.state(abstract_state))()
 
   def step(self, step_fn: Callable[..., tuple[Any, Any]],
            abstract_state: Any) -> Callable[..., tuple[Any, Any]]:

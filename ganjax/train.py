@@ -134,13 +134,13 @@ def train(workdir: str, num_steps: int = gin.REQUIRED,
       state = checkpoint.restore_readable(checkpoints, template)
       resumed_step = None if state is None else int(state.step)
       if state is None:
-        state = part.init(exp.init_state)
+        state = part.init(exp.init_state, template)
       else:
         logging.info("Resumed from the checkpoint of step %d.", resumed_step)
       if jax.process_index() == 0:
         config.write_config(workdir)
         config.write_operative_config(workdir, resumed_step)
-      loop = _Loop(workdir, exp, part, checkpoints, cadence,
+      loop = _Loop(workdir, exp, part, template, checkpoints, cadence,
                    num_sample_images, policy, stop)
       loop.catch_up(state)
       return loop.run(state)
@@ -175,19 +175,19 @@ class _Loop:
   checkpoints, evaluations and stop requests."""
 
   def __init__(self, workdir: str, exp: experiment_lib.Experiment,
-               part: partitioning.Partitioning,
+               part: partitioning.Partitioning, template: state_lib.GANState,
                checkpoints: ocp.CheckpointManager, cadence: _Cadence,
                num_sample_images: int, policy: guard.Policy,
                stop: preemption.StopRequests):
     self.workdir, self.exp, self.checkpoints = workdir, exp, checkpoints
-    self.part = part
+    self.part, self.template = part, template
     self.cadence, self.num_sample_images = cadence, num_sample_images
     self.policy, self.stop = policy, stop
     self.writer = metric_writers.create_default_writer(
         workdir, just_logging=jax.process_index() > 0)
     self.report_progress = self._progress()
     self.train_step = part.step(functools.partial(steps.train_step, exp.gan),
-                                jax.eval_shape(exp.init_state))
+                                template)
     self.make_extractor = features.factory()
     if cadence.eval_every and exp.data.spec.is_image:
       inception_weights.locate()  # Fails now, not at the first evaluation.
@@ -287,7 +287,7 @@ class _Loop:
           diverged, last_good, str(self.checkpoints.directory), restores))
     restored = checkpoint.restore(self.checkpoints, state)
     if restored is None:
-      restored = self.part.init(self.exp.init_state)
+      restored = self.part.init(self.exp.init_state, self.template)
     lr_scale = float(state.lr_scale) * self.policy.lr_factor
     logging.warning(
         "Non-finite values at %s: rolling back to step %d (roll-back %d of "

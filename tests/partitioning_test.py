@@ -73,9 +73,10 @@ def _train(gin_config, num_devices: int, bindings: list[str]):
                else files, base_bindings + bindings)
   exp = experiment_lib.make_experiment()
   part = partitioning.make(devices=jax.devices()[:num_devices])
-  state = part.init(exp.init_state)
+  template = jax.eval_shape(exp.init_state)
+  state = part.init(exp.init_state, template)
   train_step = part.step(lambda s, b, k: steps.train_step(exp.gan, s, b, k),
-                         jax.eval_shape(exp.init_state))
+                         template)
   for step in range(_STEPS):
     state, _ = train_step(state, part.put_batch(exp.batch(step)),
                           exp.train_key)
