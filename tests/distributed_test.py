@@ -15,13 +15,12 @@ import subprocess
 import sys
 import time
 
-import gin
 import jax
 import numpy as np
 import pytest
 
 from ganjax import distributed
-from ganjax import run_dir
+from tests import workdirs
 
 _CONFIG = """\
 include "base.gin"
@@ -95,26 +94,12 @@ def _run(gin_file, workdir, num_steps, num_processes):
   return _finish(_start(gin_file, workdir, num_steps, num_processes))
 
 
-def _checkpoints(workdir):
-  directory = os.path.join(workdir, "checkpoints")
-  return sorted(int(s) for s in os.listdir(directory) if s.isdigit()) if (
-      os.path.isdir(directory)) else []
-
-
-def _final_state(workdir):
-  gin.clear_config()
-  try:
-    return jax.device_get(run_dir.load_run(workdir)[1])
-  finally:
-    gin.clear_config()
-
-
 def _preempt(gin_file, workdir):
   """Starts a pair that would train for ever; after its first checkpoint,
   SIGTERM goes to process 1 only. Returns the logs."""
   processes = _start(gin_file, workdir, 10**6, 2)
   deadline = time.time() + 240
-  while not _checkpoints(workdir):
+  while not workdirs.checkpoint_steps(workdir):
     assert time.time() < deadline and all(
         p.poll() is None for p in processes), "no checkpoint was written"
     time.sleep(0.05)
@@ -150,7 +135,7 @@ def test_sigterm_to_one_host_stops_both_after_the_same_step(runs):
 
 def test_two_processes_with_a_restart_match_one_process(runs):
   two, one, stop_step, _, _ = runs
-  got, want = _final_state(two), _final_state(one)
+  got, want = workdirs.final_state(two), workdirs.final_state(one)
   assert int(got.step) == int(want.step) == stop_step + 4
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4,
                                                        atol=1e-5), got, want)
@@ -170,7 +155,7 @@ def test_process_zero_writes_the_records(runs):
   assert os.listdir(os.path.join(two, "samples")) == [
       f"step_{last:08d}.png"]
   assert os.path.exists(os.path.join(two, "operative_config.gin"))
-  assert stop_step in _checkpoints(two) and _checkpoints(two)[-1] == last
+  assert stop_step in workdirs.checkpoint_steps(two) and workdirs.checkpoint_steps(two)[-1] == last
 
 
 def test_both_hosts_evaluate_and_process_zero_records_once(runs):

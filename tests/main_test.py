@@ -11,13 +11,12 @@ import subprocess
 import sys
 import time
 
-import gin
 import jax
 import numpy as np
 import pytest
 
-from ganjax import run_dir
 from ganjax import run_lock
+from tests import workdirs
 
 _NUM_STEPS = 300
 _CONFIG = """\
@@ -60,10 +59,7 @@ def _finish(process, timeout=300):
 
 
 def _latest_checkpoint(workdir):
-  directory = os.path.join(workdir, "checkpoints")
-  steps = [int(s) for s in os.listdir(directory) if s.isdigit()] if (
-      os.path.isdir(directory)) else []
-  return max(steps, default=None)
+  return max(workdirs.checkpoint_steps(workdir), default=None)
 
 
 def _wait_for_checkpoint(process, workdir, step):
@@ -72,20 +68,12 @@ def _wait_for_checkpoint(process, workdir, step):
     time.sleep(0.02)
 
 
-def _final_state(workdir):
-  gin.clear_config()
-  try:
-    return jax.device_get(run_dir.load_run(workdir)[1])
-  finally:
-    gin.clear_config()
-
-
 @pytest.fixture(scope="module")
 def uninterrupted(gin_file, tmp_path_factory):
   workdir = str(tmp_path_factory.mktemp("uninterrupted"))
   code, log = _finish(_start(gin_file, workdir))
   assert code == 0, log[-3000:]
-  return _final_state(workdir)
+  return workdirs.final_state(workdir)
 
 
 def _assert_same(got, want):
@@ -126,7 +114,7 @@ def test_killed_and_stopped_runs_resume_bit_identically(gin_file,
   code, log = _finish(_start(gin_file, workdir))
   assert code == 0, log[-3000:]
   assert "Resumed from the checkpoint of step" in log
-  _assert_same(_final_state(workdir), uninterrupted)
+  _assert_same(workdirs.final_state(workdir), uninterrupted)
 
 
 def test_busy_workdir_exits_with_a_message(gin_file, tmp_path):
