@@ -38,9 +38,11 @@ class Experiment:
     """The key of the fixed latents of the sample grids."""
     return jax.random.fold_in(jax.random.key(self.seed), 2)
 
-  def init_state(self) -> state_lib.GANState:
-    return state_lib.create_state(self.gan, self.init_key,
-                                  self.data.spec.shape, self.batch_size)
+  def init_state(self, key: jax.Array | None = None) -> state_lib.GANState:
+    """A fresh state, from the run's init key unless `key` is given."""
+    return state_lib.create_state(
+        self.gan, self.init_key if key is None else key,
+        self.data.spec.shape, self.batch_size)
 
   @property
   def step_batch_size(self) -> int:

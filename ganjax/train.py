@@ -1,8 +1,16 @@
-"""The training loop: steps, logging, samples and checkpoints; no model math."""
+"""The training loop: steps, logging, samples and checkpoints; no model math.
 
+One run trains one state in one workdir. Runs that differ only in
+`experiment.seed` can be trained together (`train(..., seeds=...)`): their
+states are stacked and one compiled step, `jax.vmap` of the train step,
+updates them all, while each keeps its own ordinary workdir (checkpoints,
+samples, scores, configs), from which it can also go on alone.
+"""
+
+import contextlib
 import functools
 import os
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple, Sequence
 
 from absl import logging
 from clu import metric_writers
@@ -11,7 +19,6 @@ import gin
 import jax
 import jax.numpy as jnp
 import numpy as np
-import orbax.checkpoint as ocp
 
 from ganjax import checkpoint
 from ganjax import config
@@ -74,87 +81,23 @@ def write_samples(workdir: str, step: int, exp: experiment_lib.Experiment,
   return scores
 
 
-@gin.configurable("train", denylist=["workdir", "override_config"])
-def train(workdir: str, num_steps: int = gin.REQUIRED,
-          log_every: int = 100, sample_every: int = 1000,
-          checkpoint_every: int = 1000, max_checkpoints: int = 3,
-          keep_checkpoint_every: int = 0, num_sample_images: int = 64,
-          eval_every: int = 0, override_config: bool = False):
-  """Trains the gin-configured experiment in `workdir`, resuming if it can.
-
-  Args:
-    workdir: where checkpoints, samples, TensorBoard events and the operative
-      config go. One run at a time (`run_lock.py`).
-    num_steps: G steps to train for.
-    log_every: steps between scalar summaries (and the last step).
-    sample_every: steps between sample grids (and the last step).
-    checkpoint_every: steps between checkpoints (and the last step, and on
-      SIGTERM/SIGINT). For these three, 0 keeps only the last step's.
-    max_checkpoints: the latest checkpoints kept.
-    keep_checkpoint_every: also keep checkpoints whose step is a multiple of
-      this (0: none).
-    num_sample_images: images in a sample grid.
-    eval_every: steps between evaluations, and the last step (`evaluation.*`
-      in gin: FID by default), whose scores also go to
-      `<workdir>/scores.csv`; 0: none.
-    override_config: resume even if the workdir's recorded operative config
-      differs from this one (`config.check_unchanged`).
-
-  Returns:
-    The final train state.
-
-  Raises:
-    preemption.Preempted: on SIGTERM/SIGINT, after writing a checkpoint.
-    guard.DivergedError: on non-finite values the guard policy gives up on.
-  """
-  cadence = _Cadence(num_steps, log_every, sample_every, checkpoint_every,
-                     eval_every)
-  for name, value in cadence._asdict().items():
-    if value < 0:
-      raise ValueError(f"train.{name} must be >= 0, got {value}.")
-  with run_lock.hold(workdir), preemption.StopRequests() as stop:
-    exp = experiment_lib.make_experiment()
-    part = partitioning.make()
-    experiment_lib.check_devices(exp, part.mesh.size)
-    policy = guard.Policy()
-    # Tracing (not compiling) the init and the step surfaces model and
-    # resolution errors now, and records in gin's operative config the
-    # losses and penalties the step calls.
-    template = part.abstract(jax.eval_shape(exp.init_state))
-    jax.eval_shape(functools.partial(steps.train_step, exp.gan), template,
-                   exp.batch_shapes(), exp.train_key)
-    checkpoints = checkpoint.manager(workdir, max_checkpoints,
-                                     keep_checkpoint_every)
-    try:
-      latest = checkpoints.latest_step()
-      if latest is not None:
-        config.check_unchanged(workdir, gin.operative_config_str(),
-                               override_config)
-      checkpoint.check_space(checkpoints, template)
-      state = checkpoint.restore_readable(checkpoints, template)
-      resumed_step = None if state is None else int(state.step)
-      if state is None:
-        state = part.init(exp.init_state, template)
-      else:
-        logging.info("Resumed from the checkpoint of step %d.", resumed_step)
-      if jax.process_index() == 0:
-        config.write_config(workdir)
-        config.write_operative_config(workdir, resumed_step)
-      loop = _Loop(workdir, exp, part, template, checkpoints, cadence,
-                   num_sample_images, policy, stop)
-      loop.catch_up(state)
-      return loop.run(state)
-    finally:
-      checkpoint.finish(checkpoints)
+class SeedsDivergedError(guard.DivergedError):
+  """Runs trained together hit non-finite values. Their last checkpoints are
+  kept; run them one by one (`train` without `seeds`) to resume them under
+  the guard's policy, which can roll a single run back."""
 
 
-class _Cadence(NamedTuple):
-  """When the loop does what, in G steps."""
+class _Settings(NamedTuple):
+  """The `train.*` settings: when the loop does what, in G steps, and how
+  many checkpoints and sample images it keeps."""
   num_steps: int
   log_every: int
   sample_every: int
   checkpoint_every: int
   eval_every: int
+  max_checkpoints: int
+  keep_checkpoint_every: int
+  num_sample_images: int
 
   def due(self, done: int) -> tuple[bool, bool, bool, bool]:
     """Whether to log, sample, checkpoint and evaluate after step `done`.
@@ -170,31 +113,179 @@ class _Cadence(NamedTuple):
     return log, sample, save, evaluate
 
 
-class _Loop:
-  """Steps, and at sync points: the divergence check, logs, samples,
-  checkpoints, evaluations and stop requests."""
+@gin.configurable("train",
+                  denylist=["workdir", "override_config", "seeds"])
+def train(workdir: str | Sequence[str], num_steps: int = gin.REQUIRED,
+          log_every: int = 100, sample_every: int = 1000,
+          checkpoint_every: int = 1000, max_checkpoints: int = 3,
+          keep_checkpoint_every: int = 0, num_sample_images: int = 64,
+          eval_every: int = 0, override_config: bool = False,
+          seeds: Sequence[int] | None = None):
+  """Trains the gin-configured experiment in `workdir`, resuming if it can.
+
+  Args:
+    workdir: where checkpoints, samples, TensorBoard events and the operative
+      config go. One run at a time (`run_lock.py`). With `seeds`: one
+      workdir per seed.
+    num_steps: G steps to train for.
+    log_every: steps between scalar summaries (and the last step).
+    sample_every: steps between sample grids (and the last step).
+    checkpoint_every: steps between checkpoints (and the last step, and on
+      SIGTERM/SIGINT). For these three, 0 keeps only the last step's.
+    max_checkpoints: the latest checkpoints kept.
+    keep_checkpoint_every: also keep checkpoints whose step is a multiple of
+      this (0: none).
+    num_sample_images: images in a sample grid.
+    eval_every: steps between evaluations, and the last step (`evaluation.*`
+      in gin: FID by default), whose scores also go to
+      `<workdir>/scores.csv`; 0: none.
+    override_config: resume even if the workdir's recorded operative config
+      differs from this one (`config.check_unchanged`).
+    seeds: train one run per seed, all in one vmapped step, each with this
+      config but `experiment.seed` = its seed. Single process; no roll-back
+      on divergence (SeedsDivergedError instead).
+
+  Returns:
+    The final train state (with `seeds`: a list of them).
+
+  Raises:
+    preemption.Preempted: on SIGTERM/SIGINT, after writing a checkpoint.
+    guard.DivergedError: on non-finite values the guard policy gives up on.
+  """
+  settings = _Settings(num_steps, log_every, sample_every, checkpoint_every,
+                       eval_every, max_checkpoints, keep_checkpoint_every,
+                       num_sample_images)
+  for name, value in settings._asdict().items():
+    if value < 0:
+      raise ValueError(f"train.{name} must be >= 0, got {value}.")
+  if seeds is None:
+    return _train_one(workdir, settings, override_config)
+  return _train_seeds(list(workdir), list(seeds), settings, override_config)
+
+
+def _trace(exp: experiment_lib.Experiment,
+           part: partitioning.Partitioning) -> state_lib.GANState:
+  """The state's shapes and shardings. Tracing (not compiling) the init and
+  the step surfaces model and resolution errors now, and records in gin's
+  operative config the losses and penalties the step calls."""
+  template = part.abstract(jax.eval_shape(exp.init_state))
+  jax.eval_shape(functools.partial(steps.train_step, exp.gan), template,
+                 exp.batch_shapes(), exp.train_key)
+  return template
+
+
+def _train_one(workdir: str, settings: _Settings,
+               override_config: bool) -> state_lib.GANState:
+  with contextlib.ExitStack() as stack:
+    stack.enter_context(run_lock.hold(workdir))
+    stop = stack.enter_context(preemption.StopRequests())
+    exp = experiment_lib.make_experiment()
+    part = partitioning.make()
+    experiment_lib.check_devices(exp, part.mesh.size)
+    template = _trace(exp, part)
+    run = stack.enter_context(_Run(workdir, exp, settings,
+                                   features.factory()))
+    state = run.restore(template, override_config)
+    if state is None:
+      state = part.init(exp.init_state, template)
+    run.catch_up(state)
+    init = functools.partial(part.init, exp.init_state, template)
+    loop = _Loop([run], False, settings, stop,
+                 part.step(functools.partial(steps.train_step, exp.gan),
+                           template),
+                 part.put_batch, init)
+    return loop.run(state)
+
+
+def _train_seeds(workdirs: list[str], seeds: list[int], settings: _Settings,
+                 override_config: bool) -> list[state_lib.GANState]:
+  if len(workdirs) != len(seeds) or len(set(seeds)) != len(seeds):
+    raise ValueError(f"Give one workdir per seed and distinct seeds; got "
+                     f"{len(workdirs)} workdirs for seeds {seeds}.")
+  if jax.process_count() > 1:
+    raise ValueError("Seeds trained together run in a single process; "
+                     "spread a study's trials over processes instead.")
+  with contextlib.ExitStack() as stack:
+    for workdir in workdirs:
+      stack.enter_context(run_lock.hold(workdir))
+    stop = stack.enter_context(preemption.StopRequests())
+    part = partitioning.make()
+    make_extractor = features.factory()  # One Inception for all runs.
+    runs, states = [], []
+    for workdir, seed in zip(workdirs, seeds):
+      with gin.unlock_config():
+        gin.bind_parameter("experiment.seed", seed)
+      exp = experiment_lib.make_experiment()
+      template = _trace(exp, part)
+      run = stack.enter_context(_Run(workdir, exp, settings, make_extractor))
+      runs.append(run)
+      states.append(run.restore(template, override_config))
+    gan = runs[0].exp.gan
+    keys = jnp.stack([run.exp.init_key for run in runs])
+    init = jax.jit(lambda: jax.vmap(runs[0].exp.init_state)(keys))
+
+    if len({None if s is None else int(s.step) for s in states}) > 1:
+      logging.warning("The runs' checkpoints are at different steps: all "
+                      "start again from step 0.")
+      states = [None]
+    state = (init() if states[0] is None else
+             jax.tree.map(lambda *xs: jnp.stack(xs), *states))
+    for i, run in enumerate(runs):
+      run.catch_up(_unstack(state, i))
+    loop = _Loop(runs, True, settings, stop,
+                 jax.jit(jax.vmap(functools.partial(steps.train_step, gan)),
+                         donate_argnums=0),
+                 functools.partial(jax.tree.map, jnp.asarray), init)
+    state = loop.run(state)
+    return [_unstack(state, i) for i in range(len(runs))]
+
+
+def _unstack(state: Any, i: int) -> Any:
+  return jax.tree.map(lambda x: x[i], state)
+
+
+class _Run:
+  """One workdir's records: configs, checkpoints, metric writer, samples
+  and scores. A context manager; leaving it flushes and closes them."""
 
   def __init__(self, workdir: str, exp: experiment_lib.Experiment,
-               part: partitioning.Partitioning, template: state_lib.GANState,
-               checkpoints: ocp.CheckpointManager, cadence: _Cadence,
-               num_sample_images: int, policy: guard.Policy,
-               stop: preemption.StopRequests):
-    self.workdir, self.exp, self.checkpoints = workdir, exp, checkpoints
-    self.part, self.template = part, template
-    self.cadence, self.num_sample_images = cadence, num_sample_images
-    self.policy, self.stop = policy, stop
+               settings: _Settings,
+               make_extractor: Callable[[], features.InceptionFeatures]):
+    self.workdir, self.exp, self.settings = workdir, exp, settings
+    self.make_extractor = make_extractor
+    self.checkpoints = checkpoint.manager(workdir, settings.max_checkpoints,
+                                          settings.keep_checkpoint_every)
     self.writer = metric_writers.create_default_writer(
         workdir, just_logging=jax.process_index() > 0)
-    self.report_progress = self._progress()
-    self.train_step = part.step(functools.partial(steps.train_step, exp.gan),
-                                template)
-    self.make_extractor = features.factory()
-    if cadence.eval_every and exp.data.spec.is_image:
+    if settings.eval_every and exp.data.spec.is_image:
       inception_weights.locate()  # Fails now, not at the first evaluation.
 
-  def _progress(self) -> periodic_actions.ReportProgress:
-    return periodic_actions.ReportProgress(
-        num_train_steps=self.cadence.num_steps, writer=self.writer)
+  def __enter__(self) -> "_Run":
+    return self
+
+  def __exit__(self, *exc) -> None:
+    try:
+      self.writer.flush()
+    finally:
+      checkpoint.finish(self.checkpoints)
+
+  def restore(self, template: state_lib.GANState,
+              override_config: bool) -> state_lib.GANState | None:
+    """The latest readable checkpoint (None: a fresh start), once the config
+    is checked against the recorded one; then records the config."""
+    if self.checkpoints.latest_step() is not None:
+      config.check_unchanged(self.workdir, gin.operative_config_str(),
+                             override_config)
+    checkpoint.check_space(self.checkpoints, template)
+    state = checkpoint.restore_readable(self.checkpoints, template)
+    resumed_step = None if state is None else int(state.step)
+    if resumed_step is not None:
+      logging.info("%s: resumed from the checkpoint of step %d.",
+                   self.workdir, resumed_step)
+    if jax.process_index() == 0:
+      config.write_config(self.workdir)
+      config.write_operative_config(self.workdir, resumed_step)
+    return state
 
   def catch_up(self, state: state_lib.GANState) -> None:
     """Writes the samples and scores due at the resumed step that a stop or
@@ -202,92 +293,142 @@ class _Loop:
     done = int(state.step)
     if not done:
       return
-    _, sample, _, evaluate = self.cadence.due(done)
+    _, sample, _, evaluate = self.settings.due(done)
     if sample and not os.path.exists(_sample_path(self.workdir, done)):
-      self._samples(done, state)
+      self.samples(done, state)
     if evaluate and done not in evaluation.evaluated_steps(self.workdir):
-      self._evaluate(done, state)
+      self.evaluate(done, state)
 
-  def run(self, state: state_lib.GANState) -> state_lib.GANState:
+  def samples(self, done: int, state: state_lib.GANState) -> None:
+    scores = write_samples(self.workdir, done, self.exp, state, self.writer,
+                           self.settings.num_sample_images)
+    if scores:
+      self.writer.write_scalars(done, scores)
+
+  def evaluate(self, done: int, state: state_lib.GANState) -> None:
+    evaluation.score_and_record(self.workdir, done, self.exp, state,
+                                self.make_extractor, self.writer)
+
+
+class _Loop:
+  """Steps, and at sync points: the divergence check, logs, samples,
+  checkpoints, evaluations and stop requests, for one run or for several
+  trained together (their states stacked along a leading axis)."""
+
+  def __init__(self, runs: list[_Run], stacked: bool, settings: _Settings,
+               stop: preemption.StopRequests,
+               train_step: Callable[..., tuple[Any, Any]],
+               put_batch: Callable[[Any], Any], init: Callable[[], Any]):
+    self.runs, self.stacked, self.settings = runs, stacked, settings
+    self.stop = stop
+    self.train_step, self.put_batch, self.init = train_step, put_batch, init
+    self.policy = guard.Policy()
+    self.report_progress = self._progress()
+
+  def _progress(self) -> periodic_actions.ReportProgress:
+    return periodic_actions.ReportProgress(
+        num_train_steps=self.settings.num_steps, writer=self.runs[0].writer)
+
+  def _each(self, tree: Any) -> list[Any]:
+    """The runs' parts of a (stacked) state or metrics."""
+    if not self.stacked:
+      return [tree]
+    return [_unstack(tree, i) for i in range(len(self.runs))]
+
+  def _batch(self, step: int) -> dict:
+    batches = [run.exp.batch(step) for run in self.runs]
+    if not self.stacked:
+      return batches[0]
+    return jax.tree.map(lambda *xs: np.stack(xs), *batches)
+
+  def _key(self, state: Any) -> jax.Array:
+    keys = [guard.train_key(run.exp.train_key, int(part.restores))
+            for run, part in zip(self.runs, self._each(state))]
+    return jnp.stack(keys) if self.stacked else keys[0]
+
+  def run(self, state: Any) -> Any:
     """Trains from `state` to the last step, rolling back on divergence."""
-    try:
-      while int(state.step) < self.cadence.num_steps:
-        state, diverged = self._steps(state)
-        if diverged:
-          state = self._roll_back(state, diverged)
-          self.report_progress = self._progress()  # The step went back.
-      return state
-    finally:
-      self.writer.flush()
+    while int(self._each(state)[0].step) < self.settings.num_steps:
+      state, diverged = self._steps(state)
+      if diverged:
+        state = self._roll_back(state, diverged)
+        self.report_progress = self._progress()  # The step went back.
+    return state
 
-  def _steps(self, state: state_lib.GANState
-             ) -> tuple[state_lib.GANState, str | None]:
+  def _steps(self, state: Any) -> tuple[Any, str | None]:
     """Steps until the end or a divergence: (state, where it diverged)."""
-    key = guard.train_key(self.exp.train_key, int(state.restores))
-    remaining = range(int(state.step), self.cadence.num_steps)
-    pending, logged = [], []
-    for step, batch in zip(remaining,
-                           prefetch.prefetch(self.exp.batch, remaining,
-                                             put=self.part.put_batch)):
+    key = self._key(state)
+    remaining = range(int(self._each(state)[0].step),
+                      self.settings.num_steps)
+    pending = []
+    logged = [[] for _ in self.runs]
+    for step, batch in zip(remaining, prefetch.prefetch(
+        self._batch, remaining, put=self.put_batch)):
       state, metrics = self.train_step(state, batch, key)
       done = step + 1
       pending.append((done, metrics))
       self.report_progress(done)
-      log, sample, save, evaluate = self.cadence.due(done)
+      log, sample, save, evaluate = self.settings.due(done)
       stop = self.stop.stop_after(done)
       if not (log or sample or save or evaluate or stop):
         continue
       done_steps, host = zip(*jax.device_get(pending))
       pending = []
-      diverged = guard.first_nonfinite(done_steps, host)
-      if diverged:
-        return state, diverged
-      logged.extend(host)
+      for i, run in enumerate(self.runs):
+        host_i = [self._each(m)[i] for m in host]
+        diverged = guard.first_nonfinite(done_steps, host_i)
+        if diverged:
+          return state, (f"{diverged} in {run.workdir}" if self.stacked
+                         else diverged)
+        logged[i].extend(host_i)
       if log:
-        self.writer.write_scalars(done, _mean_metrics(logged))
-        logged = []
+        for run, run_logged in zip(self.runs, logged):
+          run.writer.write_scalars(done, _mean_metrics(run_logged))
+        logged = [[] for _ in self.runs]
+      parts = self._each(state)
       if save or stop:
-        checkpoint.save(self.checkpoints, state)
+        for run, part in zip(self.runs, parts):
+          checkpoint.save(run.checkpoints, part)
       if stop:  # Samples and scores wait for catch_up.
-        self._stop(state)
+        self._stop(done)
       if sample:
-        self._samples(done, state)
+        with self.report_progress.timed("samples"):
+          for run, part in zip(self.runs, parts):
+            run.samples(done, part)
       if evaluate:
-        self._evaluate(done, state)
+        with self.report_progress.timed("eval"):
+          for run, part in zip(self.runs, parts):
+            run.evaluate(done, part)
     return state, None
 
-  def _samples(self, done: int, state: state_lib.GANState) -> None:
-    with self.report_progress.timed("samples"):
-      scores = write_samples(self.workdir, done, self.exp, state, self.writer,
-                             self.num_sample_images)
-    if scores:
-      self.writer.write_scalars(done, scores)
-
-  def _evaluate(self, done: int, state: state_lib.GANState) -> None:
-    with self.report_progress.timed("eval"):
-      evaluation.score_and_record(self.workdir, done, self.exp, state,
-                                  self.make_extractor, self.writer)
-
-  def _stop(self, state: state_lib.GANState) -> None:
-    """Waits for the checkpoint of `state`, then raises Preempted."""
-    checkpoint.wait(self.checkpoints)
+  def _stop(self, done: int) -> None:
+    """Waits for the checkpoints of step `done`, then raises Preempted."""
+    for run in self.runs:
+      checkpoint.wait(run.checkpoints)
+    where = ", ".join(str(run.checkpoints.directory) for run in self.runs)
     raise preemption.Preempted(
-        f"Stopped by {self.stop.signal_name} after step {int(state.step)}; "
-        f"its checkpoint is in {self.checkpoints.directory}. Run the same "
-        "command again to resume.", self.stop.signum)
+        f"Stopped by {self.stop.signal_name} after step {done}; its "
+        f"checkpoint is in {where}. Run the same command again to resume.",
+        self.stop.signum)
 
   def _roll_back(self, state: state_lib.GANState,
                  diverged: str) -> state_lib.GANState:
     """The last checkpoint (or a fresh start) with one more roll-back."""
+    if self.stacked:
+      raise SeedsDivergedError(
+          f"Non-finite values at {diverged}. Runs trained together do not "
+          "roll back: their last checkpoints are kept; train them one by "
+          "one to resume them under the guard policy.")
+    run = self.runs[0]
     restores = int(state.restores)
-    checkpoint.wait(self.checkpoints)
-    last_good = self.checkpoints.latest_step()
+    checkpoint.wait(run.checkpoints)
+    last_good = run.checkpoints.latest_step()
     if self.policy.action == "stop" or restores >= self.policy.max_restores:
       raise guard.DivergedError(guard.report(
-          diverged, last_good, str(self.checkpoints.directory), restores))
-    restored = checkpoint.restore(self.checkpoints, state)
+          diverged, last_good, str(run.checkpoints.directory), restores))
+    restored = checkpoint.restore(run.checkpoints, state)
     if restored is None:
-      restored = self.part.init(self.exp.init_state, self.template)
+      restored = self.init()
     lr_scale = float(state.lr_scale) * self.policy.lr_factor
     logging.warning(
         "Non-finite values at %s: rolling back to step %d (roll-back %d of "

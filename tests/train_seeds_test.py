@@ -1,0 +1,79 @@
+"""Tests of ganjax.train with `seeds`: runs trained together in one vmapped
+step match the same runs trained one by one, and stay ordinary runs."""
+
+import os
+
+import jax
+import numpy as np
+import pytest
+
+from ganjax import guard
+from ganjax import train
+from tests.train_test import _train
+
+
+def _assert_close(got, want):
+  jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4,
+                                                       atol=1e-5), got, want)
+
+
+@pytest.fixture(scope="module")
+def one_by_one(tmp_path_factory):
+  """Seeds 3 and 5 trained separately for 6 steps: {seed: (workdir, state)}."""
+  runs = {}
+  for seed in (3, 5):
+    workdir = str(tmp_path_factory.mktemp(f"seed{seed}"))
+    runs[seed] = workdir, _train(workdir, 6,
+                                 bindings=[f"experiment.seed = {seed}"])
+  return runs
+
+
+def test_seeds_trained_together_match_one_by_one(one_by_one, tmp_path):
+  workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
+  states = _train(workdirs, 6, seeds=[3, 5])
+  for workdir, state, seed in zip(workdirs, states, (3, 5)):
+    assert int(state.step) == 6
+    _assert_close(state, one_by_one[seed][1])
+    # Each is an ordinary run: its own config, checkpoints and samples.
+    with open(os.path.join(workdir, "operative_config.gin")) as f:
+      assert f"experiment.seed = {seed}" in f.read()
+    assert sorted(os.listdir(os.path.join(workdir, "checkpoints"))) == [
+        "3", "6"]
+    assert sorted(os.listdir(os.path.join(workdir, "samples"))) == [
+        "step_00000003.png", "step_00000006.png"]
+  # The seeds differ: the runs are not copies of one another.
+  assert not np.allclose(jax.tree.leaves(states[0].g_params)[0],
+                         jax.tree.leaves(states[1].g_params)[0])
+
+
+def test_seeds_resume_together_or_alone(one_by_one, tmp_path, monkeypatch):
+  workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
+  _train(workdirs, 3, seeds=[3, 5])
+  seen = []
+  together = _train(workdirs, 6, monkeypatch, seen, seeds=[3, 5])
+  # Resumed together from their step-3 checkpoints: each run read its data
+  # of steps 3 to 5 only.
+  assert seen == [3, 3, 4, 4, 5, 5]
+  for state, seed in zip(together, (3, 5)):
+    _assert_close(state, one_by_one[seed][1])
+  # A run of a group goes on alone like any run.
+  alone = _train(workdirs[1], 9, bindings=["experiment.seed = 5"])
+  assert int(alone.step) == 9
+
+
+def test_diverged_seed_stops_the_group_naming_it(tmp_path):
+  workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
+  with pytest.raises(train.SeedsDivergedError,
+                     match=r"Non-finite values at step \d+ \(.*\) in "
+                     r".*a\. Runs trained together do not roll back"):
+    _train(workdirs, 6, seeds=[3, 5], bindings=[
+        "discriminator/optax.adam.learning_rate = 1e30",
+        "generator/optax.adam.learning_rate = 1e30"])
+  assert issubclass(train.SeedsDivergedError, guard.DivergedError)
+
+
+def test_seeds_need_one_workdir_each(tmp_path):
+  with pytest.raises(ValueError, match="one workdir per seed"):
+    _train([str(tmp_path / "a")], 3, seeds=[3, 5])
+  with pytest.raises(ValueError, match="distinct seeds"):
+    _train([str(tmp_path / "a"), str(tmp_path / "b")], 3, seeds=[3, 3])
