@@ -1,0 +1,86 @@
+"""A study's results: one row per trial, read from the trials' scores.csv.
+
+Each row has the trial, its setting, seed, status, model and axis values,
+then the scores of its last evaluation (`final_<score>`) and the best value
+of the study's metric over its evaluations (`best_<metric>`, `best_step`).
+"""
+
+import csv
+import math
+import os
+from typing import Sequence
+
+import numpy as np
+
+from ganjax.studies import runner
+from ganjax.studies import spec as spec_lib
+
+# Scores where higher is better; every other score is better lower (FID,
+# KID, reverse KL, MS-SSIM, sliced Wasserstein).
+HIGHER_IS_BETTER = ("inception_score", "modes", "high_quality", "precision",
+                    "recall", "density", "coverage")
+
+
+def higher_is_better(metric: str) -> bool:
+  return metric.removesuffix("_std") in HIGHER_IS_BETTER
+
+
+def _scores(trial_workdir: str) -> list[dict[str, float]]:
+  """The trial's evaluations (step and scores; not its gin parameters)."""
+  path = os.path.join(trial_workdir, "scores.csv")
+  if not os.path.exists(path):
+    return []
+  with open(path, newline="") as f:
+    rows = list(csv.DictReader(f))
+  # Gin parameters are the columns with a dotted name.
+  return sorted(({k: float(v) for k, v in row.items() if "." not in k and v}
+                 for row in rows), key=lambda r: r["step"])
+
+
+def collect(study: spec_lib.Study, workdir: str) -> list[dict]:
+  """One row per trial (in study order), scores empty where none exist."""
+  rows = []
+  for trial in study.trials:
+    status = runner.status(workdir, trial)
+    row = {"trial": trial.name, "setting": trial.setting, "seed": trial.seed,
+           "status": "pending" if status is None else status.split(":")[0],
+           "model": study.model(trial), **trial.values}
+    evaluations = _scores(runner.trial_dir(workdir, trial))
+    if evaluations:
+      final = evaluations[-1]
+      row["final_step"] = int(final["step"])
+      row.update({f"final_{k}": v for k, v in final.items() if k != "step"})
+      scored = [e for e in evaluations if study.metric in e]
+      if scored:
+        pick = max if higher_is_better(study.metric) else min
+        best = pick(scored, key=lambda e: e[study.metric])
+        row[f"best_{study.metric}"] = best[study.metric]
+        row["best_step"] = int(best["step"])
+    rows.append(row)
+  return rows
+
+
+def write_csv(rows: Sequence[dict], path: str) -> None:
+  """Writes the rows with the union of their columns, in first-seen order."""
+  columns = list(dict.fromkeys(k for row in rows for k in row))
+  with open(path, "w", newline="") as f:
+    writer = csv.DictWriter(f, columns)
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+def expected_best(values: Sequence[float], higher: bool) -> np.ndarray:
+  """E[best of k trials drawn without replacement] for k = 1…n.
+
+  Lucic et al.'s budget curves: how good the best model found with a budget
+  of k trained models is expected to be. With values sorted best first,
+  the best of a random k-subset is value i with probability
+  C(n-1-i, k-1) / C(n, k).
+  """
+  ordered = np.sort(np.asarray(values, np.float64))
+  if higher:
+    ordered = ordered[::-1]
+  n = len(ordered)
+  return np.array([
+      sum(ordered[i] * math.comb(n - 1 - i, k - 1) for i in range(n - k + 1))
+      / math.comb(n, k) for k in range(1, n + 1)])

@@ -1,0 +1,108 @@
+"""Runs a study's trials, each an ordinary run in `<workdir>/trials/<name>`.
+
+A trial's `status` file says "done" or "failed: <why>"; trials with one are
+skipped, so re-running a killed study resumes it (an unfinished trial from
+its last checkpoint). The seeds of a setting train together in one vmapped
+step (`train.train(..., seeds=...)`) unless the study says otherwise; if one
+of them diverges the group stops and its seeds go on one by one, under the
+divergence guard. Workers (`worker` of `num_workers` processes, on one host
+or several sharing the workdir) take every num_workers-th setting.
+"""
+
+import os
+import tempfile
+
+from absl import logging
+import gin
+
+from ganjax import config
+from ganjax import guard
+from ganjax import run_lock
+from ganjax import train
+from ganjax.studies import spec as spec_lib
+
+DONE = "done"
+
+
+def trial_dir(workdir: str, trial: spec_lib.Trial) -> str:
+  return os.path.join(workdir, "trials", trial.name)
+
+
+def status(workdir: str, trial: spec_lib.Trial) -> str | None:
+  """"done", "failed: …", or None while the trial has not ended."""
+  path = os.path.join(trial_dir(workdir, trial), "status")
+  if not os.path.exists(path):
+    return None
+  with open(path) as f:
+    return f.read().strip()
+
+
+def _set_status(workdir: str, trial: spec_lib.Trial, text: str) -> None:
+  directory = trial_dir(workdir, trial)
+  with tempfile.NamedTemporaryFile("w", dir=directory, delete=False) as f:
+    f.write(text + "\n")
+  os.replace(f.name, os.path.join(directory, "status"))
+
+
+def _parse(study: spec_lib.Study, trial: spec_lib.Trial) -> None:
+  gin.clear_config()
+  config.parse(study.gin_files, [*study.bindings, *trial.bindings])
+
+
+def _train_alone(study: spec_lib.Study, workdir: str,
+                 trial: spec_lib.Trial) -> None:
+  _parse(study, trial)
+  try:
+    train.train(trial_dir(workdir, trial))
+  except guard.DivergedError as e:
+    logging.warning("Trial %s failed: %s", trial.name, e)
+    _set_status(workdir, trial, f"failed: {e}")
+    return
+  _set_status(workdir, trial, DONE)
+
+
+def _train_together(study: spec_lib.Study, workdir: str,
+                    trials: list[spec_lib.Trial]) -> None:
+  """The trials (one setting, several seeds) in one vmapped run; one by one
+  if it diverges."""
+  _parse(study, trials[0])
+  try:
+    train.train([trial_dir(workdir, t) for t in trials],
+                seeds=[t.seed for t in trials])
+  except train.SeedsDivergedError as e:
+    logging.warning("%s\nTraining the seeds of setting %d one by one.", e,
+                    trials[0].setting)
+    for trial in trials:
+      _train_alone(study, workdir, trial)
+    return
+  for trial in trials:
+    _set_status(workdir, trial, DONE)
+
+
+def run(study: spec_lib.Study, workdir: str, worker: int = 0,
+        num_workers: int = 1) -> None:
+  """Trains this worker's unfinished trials.
+
+  Raises:
+    preemption.Preempted: on SIGTERM/SIGINT, after the current runs'
+      checkpoints; re-running resumes.
+    config.ConfigChangedError: when a trial's workdir holds a run of another
+      config (the study file changed under an existing workdir).
+  """
+  if not 0 <= worker < num_workers:
+    raise ValueError(f"worker {worker} is not one of {num_workers} workers.")
+  try:
+    for setting in study.settings()[worker::num_workers]:
+      pending = [t for t in setting if status(workdir, t) is None]
+      for trial in pending:
+        os.makedirs(trial_dir(workdir, trial), exist_ok=True)
+      try:
+        if study.vmap_seeds and len(pending) > 1:
+          _train_together(study, workdir, pending)
+        else:
+          for trial in pending:
+            _train_alone(study, workdir, trial)
+      except run_lock.WorkdirInUseError as e:
+        logging.warning("Skipping setting %d: %s", setting[0].setting, e)
+  finally:
+    gin.clear_config()

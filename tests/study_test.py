@@ -1,0 +1,80 @@
+"""The study contract end to end: `ganjax.study` trains a tiny study (2 losses
+x 2 seeds, the seeds vmapped), is killed, resumes, tabulates and plots."""
+
+import csv
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ganjax import study as study_main
+from ganjax.studies import runner
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_STUDY = os.path.join(_REPO, "tests", "testdata", "tiny_study.gin")
+
+
+def _mtimes(directory):
+  return {os.path.join(root, name): os.stat(os.path.join(root, name)).st_mtime
+          for root, _, names in os.walk(directory) for name in names}
+
+
+def test_killed_study_resumes_then_tabulates_and_plots(tmp_path, clean_gin):
+  workdir = str(tmp_path)
+  study = study_main.load(_STUDY, [])
+  first, second = study.settings()
+  env = dict(os.environ, JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3")
+  process = subprocess.Popen(
+      [sys.executable, "-m", "ganjax.study", f"--study={_STUDY}",
+       f"--workdir={workdir}"], cwd=_REPO, env=env,
+      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+  try:
+    deadline = time.time() + 300
+    while runner.status(workdir, first[-1]) is None:
+      assert process.poll() is None, process.stderr.read()
+      assert time.time() < deadline, "the first setting never finished"
+      time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+  finally:
+    process.kill()
+  assert all(runner.status(workdir, t) == "done" for t in first)
+  assert all(runner.status(workdir, t) is None for t in second)
+  finished = _mtimes(runner.trial_dir(workdir, first[0]))
+
+  runner.run(study, workdir)
+  paths = study_main.aggregate(study, workdir)
+
+  # The finished trials were skipped, not trained again.
+  assert _mtimes(runner.trial_dir(workdir, first[0])) == finished
+  with open(os.path.join(workdir, "results.csv"), newline="") as f:
+    rows = list(csv.DictReader(f))
+  assert [r["trial"] for r in rows] == [t.name for t in study.trials]
+  assert {r["status"] for r in rows} == {"done"}
+  assert {r["model"] for r in rows} == {"loss=non_saturating", "loss=hinge"}
+  for row in rows:
+    assert row["final_step"] == "40"
+    assert 0 <= float(row["final_modes"]) <= 8
+    assert row["best_modes"] != ""
+  assert sorted(os.path.basename(p) for p in paths) == [
+      "budget.png", "distribution.png", "results.csv"]
+  for trial in study.trials:
+    directory = runner.trial_dir(workdir, trial)
+    with open(os.path.join(directory, "operative_config.gin")) as f:
+      assert f"experiment.seed = {trial.seed}" in f.read()
+    assert sorted(os.listdir(os.path.join(directory, "checkpoints"))) == [
+        "20", "40"]
+
+
+def test_workers_split_the_settings(tmp_path, clean_gin, monkeypatch):
+  study = study_main.load(_STUDY, [])
+  trained = []
+  monkeypatch.setattr(runner.train, "train",
+                      lambda workdir, seeds=None: trained.append(seeds))
+  runner.run(study, str(tmp_path), worker=1, num_workers=2)
+  assert trained == [[0, 1]]  # The second setting's seeds, together.
+  with pytest.raises(ValueError, match="worker 2 is not one of 2"):
+    runner.run(study, str(tmp_path), worker=2, num_workers=2)
