@@ -1,30 +1,29 @@
 r"""PacGAN's 2-D mixture benchmark: ring of 8 and grid of 25 Gaussians.
 
-Trains each gin experiment for several seeds at once (the pure train step is
-vmapped over the seeds' states, so one compiled step serves them all),
+Trains each gin experiment for several seeds at once (`train.train` with
+`seeds`: one compiled step, vmapped over the seeds' states, serves them all),
 evaluates PacGAN's metrics on 2,500 samples per seed, and prints a table
 beside PacGAN's Table 1 (Lin et al. 2018; mean ± standard error).
 
   python benchmarks/mog.py [--seeds=5] [--gin_bindings='NUM_STEPS = 5000']
 """
 
-import functools
 import os
 import sys
+import tempfile
 import time
 
 from absl import app
 from absl import flags
 import gin
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from ganjax import config
 from ganjax import experiment as experiment_lib
 from ganjax import registry  # pylint: disable=unused-import
 from ganjax import samples
-from ganjax import steps
+from ganjax import train
 from ganjax.metrics import mode_coverage
 
 _EXPERIMENTS = flags.DEFINE_multi_string(
@@ -51,23 +50,15 @@ def run_seeds(gin_file: str, seeds: list[int],
   num_steps = gin.query_parameter("train.num_steps")
   if isinstance(num_steps, gin.config.ConfigurableReference):  # A macro.
     num_steps = num_steps.scoped_configurable_fn()
-  exps = [experiment_lib.make_experiment(seed=s) for s in seeds]
-  gan = exps[0].gan
-  states = jax.tree.map(lambda *x: jnp.stack(x),
-                        *[e.init_state() for e in exps])
-  keys = jnp.stack([e.train_key for e in exps])
-  step_fn = jax.jit(jax.vmap(functools.partial(steps.train_step, gan)),
-                    donate_argnums=0)
   start = time.time()
-  for step in range(num_steps):
-    batch = {"x": np.stack([e.batch(step)["x"] for e in exps])}
-    states, _ = step_fn(states, batch, keys)
-  jax.block_until_ready(states)
+  with tempfile.TemporaryDirectory() as root:
+    states = train.train([os.path.join(root, str(s)) for s in seeds],
+                         seeds=seeds)
   elapsed = time.time() - start
+  exps = [experiment_lib.make_experiment(seed=s) for s in seeds]
   scores = []
-  for i, e in enumerate(exps):
-    state = jax.tree.map(lambda x, i=i: x[i], states)
-    points = samples.draw(gan, state, e.sample_key, 2500,
+  for e, state in zip(exps, states):
+    points = samples.draw(e.gan, state, e.sample_key, 2500,
                           use_ema=state.ema_params is not None)
     m = e.data.mixture
     scores.append(mode_coverage.mode_coverage(points, m.means, m.std))

@@ -280,8 +280,8 @@ class _Run:
     state = checkpoint.restore_readable(self.checkpoints, template)
     resumed_step = None if state is None else int(state.step)
     if resumed_step is not None:
-      logging.info("%s: resumed from the checkpoint of step %d.",
-                   self.workdir, resumed_step)
+      logging.info("Resumed from the checkpoint of step %d in %s.",
+                   resumed_step, self.workdir)
     if jax.process_index() == 0:
       config.write_config(self.workdir)
       config.write_operative_config(self.workdir, resumed_step)

@@ -1,15 +1,33 @@
 """Shared pytest setup: CPU-only JAX, registered gin names, a clean config."""
 
 import os
+import shutil
+import tempfile
 
 # Before JAX is imported anywhere: run on the CPU, quietly.
 os.environ["JAX_PLATFORMS"] = "cpu"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Many tests compile the same tiny train steps (each run builds its own jit),
+# in this process and in the `ganjax.main` processes they start: a JAX
+# persistent compilation cache compiles each program once per test session.
+# The process that makes it (pytest, or pytest-xdist's controller) owns and
+# removes it; xdist's workers and the tests' processes inherit the variable.
+# Its key includes XLA_FLAGS, so optimization levels do not mix.
+_OWN_CACHE = None
+if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
+  _OWN_CACHE = tempfile.mkdtemp(prefix="ganjax-tests-jax-cache-")
+  os.environ["JAX_COMPILATION_CACHE_DIR"] = _OWN_CACHE
 
 import gin  # pylint: disable=g-import-not-at-top
 import pytest  # pylint: disable=g-import-not-at-top
 
 from ganjax import registry  # pylint: disable=g-import-not-at-top,unused-import
+
+
+def pytest_sessionfinish(session):
+  del session
+  if _OWN_CACHE:
+    shutil.rmtree(_OWN_CACHE, ignore_errors=True)
 
 
 @pytest.fixture

@@ -13,9 +13,12 @@ from ganjax import config
 from ganjax import experiment as experiment_lib
 from ganjax import gan as gan_lib
 from ganjax import steps
+from ganjax.studies import spec
 
 _EXPERIMENTS = sorted(glob.glob(os.path.join(config.CONFIG_DIR, "experiments",
                                              "**", "*.gin"), recursive=True))
+_STUDIES = sorted(glob.glob(os.path.join(config.CONFIG_DIR, "studies",
+                                         "*.gin")))
 _DATASETS = sorted(glob.glob(os.path.join(config.CONFIG_DIR, "datasets",
                                           "*.gin")))
 
@@ -48,6 +51,11 @@ def test_compare_gan_examples_and_sngan_are_there():
 @pytest.mark.parametrize("path", _EXPERIMENTS, ids=_name)
 def test_experiment_parses_and_builds(path, clean_gin, mock_tfds):
   config.parse([path], [])
+  _check_parsed_experiment()
+
+
+def _check_parsed_experiment():
+  """The parsed config builds a GAN whose whole train step traces."""
   exp = experiment_lib.make_experiment()
   assert exp.batch_size >= 1
   state = jax.eval_shape(exp.init_state)
@@ -81,6 +89,29 @@ def test_experiment_parses_and_builds(path, clean_gin, mock_tfds):
   if isinstance(num_steps, gin.config.ConfigurableReference):
     num_steps = num_steps.scoped_configurable_fn()  # A macro, %NUM_STEPS.
   assert num_steps > 0
+
+
+def test_there_are_studies():
+  assert {_name(p) for p in _STUDIES} >= {
+      "studies/pacgan_ring.gin", "studies/lucic_fashion_mnist.gin",
+      "studies/lucic_fashion_mnist_cpu.gin"}
+
+
+@pytest.mark.parametrize("path", _STUDIES, ids=_name)
+def test_study_trials_parse_and_build(path, clean_gin, mock_tfds):
+  config.parse([path], [])
+  study = spec.make_study()
+  gin.clear_config()
+  # The first trial of every model (random axes drawn, seed 0) builds.
+  firsts = {}
+  for trial in study.trials:
+    firsts.setdefault(trial.model, trial)
+  assert firsts
+  for trial in firsts.values():
+    config.parse(study.gin_files, [*study.bindings, *trial.bindings])
+    _check_parsed_experiment()
+    assert gin.query_parameter("experiment.seed") == trial.seed
+    gin.clear_config()
 
 
 @pytest.mark.parametrize("path", _DATASETS, ids=_name)

@@ -5,7 +5,8 @@ trained every combination of losses, penalties and normalizers for several
 hyperparameter settings and seeds, and compared the distributions of their
 scores. A study file binds `study.*`; `make_study` expands it into trials,
 each an ordinary run configured by the experiment's gin files, the study's
-fixed bindings, its axis values and `experiment.seed`.
+fixed bindings, its model's bindings (a named set, e.g. "WGAN-GP": the loss,
+the penalty and its weight), its axis values and `experiment.seed`.
 
 Axis values are gin text when they are strings (`"@losses.hinge"`,
 `"'uniform'"` for a string literal) and written with `repr` otherwise
@@ -39,16 +40,21 @@ class Trial:
       differ only in their seed.
     seed: its `experiment.seed`.
     values: axis name → gin text of its value, for every axis.
+    model: the name of its model ("" when the study names none).
+    model_bindings: that model's bindings.
   """
   name: str
   setting: int
   seed: int
   values: Mapping[str, str]
+  model: str = ""
+  model_bindings: Sequence[str] = ()
 
   @property
   def bindings(self) -> list[str]:
-    return [f"{name} = {value}" for name, value in self.values.items()] + [
-        f"experiment.seed = {self.seed}"]
+    return [*self.model_bindings,
+            *(f"{name} = {value}" for name, value in self.values.items()),
+            f"experiment.seed = {self.seed}"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,12 +68,14 @@ class Study:
   vmap_seeds: bool
 
   def model(self, trial: Trial) -> str:
-    """The label of a trial's model: its values of the model axes
-    (`loss=hinge penalty=r1`), references by their last name."""
+    """The label of a trial's model: its model's name and its values of the
+    model axes (`WGAN-GP num_packed=2`), references by their last name."""
     def short(value: str) -> str:
       return value.rsplit(".", 1)[-1] if value.startswith("@") else value
-    return " ".join(f"{name.split('.')[-1]}={short(trial.values[name])}"
-                    for name in self.model_axes) or "all"
+    labels = [trial.model] if trial.model else []
+    labels += [f"{name.split('.')[-1]}={short(trial.values[name])}"
+               for name in self.model_axes]
+    return " ".join(labels) or "all"
 
   def settings(self) -> list[list[Trial]]:
     """Trials grouped by hyperparameter setting, in order."""
@@ -99,6 +107,7 @@ def _draw(name: str, distribution: Sequence[Any],
 @gin.configurable("study")
 def make_study(gin_files: Sequence[str] = gin.REQUIRED,
                bindings: Sequence[str] = (),
+               models: Mapping[str, Sequence[str]] | None = None,
                grid: Mapping[str, Sequence[Any]] | None = None,
                random: Mapping[str, Sequence[Any]] | None = None,
                num_random: int = 0, seeds: int | Sequence[int] = 1,
@@ -110,6 +119,8 @@ def make_study(gin_files: Sequence[str] = gin.REQUIRED,
     gin_files: the experiment's gin files.
     bindings: bindings every trial gets (after the files), e.g. the budget
       `train.num_steps` and `train.eval_every`.
+    models: model name → its bindings; each model is trained at every grid
+      point and random setting (Lucic et al.'s "NS GAN", "WGAN-GP", …).
     grid: binding name → values; every combination is a setting.
     random: binding name → distribution; each grid point gets `num_random`
       settings drawn from these (Lucic et al.'s random search).
@@ -125,6 +136,7 @@ def make_study(gin_files: Sequence[str] = gin.REQUIRED,
   Returns:
     The study, its trials ordered by setting then seed.
   """
+  models = dict(models or {"": ()})
   grid, random = dict(grid or {}), dict(random or {})
   if bool(random) != bool(num_random):
     raise ValueError("study.random and study.num_random go together: give "
@@ -139,18 +151,18 @@ def make_study(gin_files: Sequence[str] = gin.REQUIRED,
   seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
   if not seeds or len(set(seeds)) != len(seeds):
     raise ValueError(f"study.seeds must give distinct seeds, got {seeds}.")
-  points = list(itertools.product(*grid.values()))
-  num_settings = len(points) * max(num_random, 1)
-  width = max(3, len(str(num_settings - 1)))
+  points = list(itertools.product(models.items(), *grid.values(),
+                                  range(max(num_random, 1))))
+  width = max(3, len(str(len(points) - 1)))
   trials = []
-  for setting in range(num_settings):
-    point = points[setting // max(num_random, 1)]
+  for setting, ((model, model_bindings), *point, _) in enumerate(points):
     values = {name: gin_text(v) for name, v in zip(grid, point)}
     rng = np.random.default_rng((sample_seed, setting))
     values.update({name: gin_text(_draw(name, distribution, rng))
                    for name, distribution in random.items()})
     trials.extend(Trial(f"{setting:0{width}d}-seed{seed}", setting, seed,
-                        values) for seed in seeds)
+                        values, model, tuple(model_bindings))
+                  for seed in seeds)
   model_axes = list(grid) if model_axes is None else list(model_axes)
   unknown = set(model_axes) - set(grid) - set(random)
   if unknown:

@@ -79,3 +79,17 @@ def test_study_files_parse(clean_gin):
   study = spec.make_study()
   assert len(study.trials) == 4 and study.metric == "modes"
   gin.clear_config()
+
+
+def test_named_models_bring_their_bindings():
+  study = _study(models={"NS GAN": ["GAN.loss = @losses.non_saturating"],
+                         "WGAN-GP": ["GAN.loss = @losses.wasserstein",
+                                     "GAN.penalty = @penalties.wgan_gp"]},
+                 grid={"models.mlp.Discriminator.num_packed": [1, 2]},
+                 seeds=1)
+  assert [study.model(t) for t in study.trials] == [
+      "NS GAN num_packed=1", "NS GAN num_packed=2", "WGAN-GP num_packed=1",
+      "WGAN-GP num_packed=2"]
+  assert study.trials[3].bindings == [
+      "GAN.loss = @losses.wasserstein", "GAN.penalty = @penalties.wgan_gp",
+      "models.mlp.Discriminator.num_packed = 2", "experiment.seed = 0"]
