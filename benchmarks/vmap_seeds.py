@@ -7,7 +7,8 @@ number of steps with the same cadence (one log, sample grid and checkpoint,
 at the end). Wall times include compiling, data, checkpoints and samples:
 what a user of `ganjax.study` waits for. Prints a Markdown table.
 
-  python benchmarks/vmap_seeds.py [--seeds=1,5,8,16] [--steps=2000]
+  python benchmarks/vmap_seeds.py [--seeds=1,5,8,16] [--steps=2000] \
+      [--gin_bindings='experiment.batch_size = 64']
 """
 
 import os
@@ -28,6 +29,8 @@ _SEEDS = flags.DEFINE_list("seeds", ["1", "5", "8", "16"],
 _STEPS = flags.DEFINE_integer("steps", 2000, "Train steps of every run.")
 _EXPERIMENT = flags.DEFINE_string("experiment", "experiments/mog_ring.gin",
                                   "The gin experiment.")
+_GIN_BINDINGS = flags.DEFINE_multi_string(
+    "gin_bindings", [], "Extra bindings for every run (e.g. a smaller model).")
 
 
 def _parse(seed: int) -> None:
@@ -35,7 +38,7 @@ def _parse(seed: int) -> None:
   config.parse([_EXPERIMENT.value], [
       f"NUM_STEPS = {_STEPS.value}", "train.log_every = 0",
       "train.sample_every = 0", "train.checkpoint_every = 0",
-      f"experiment.seed = {seed}"])
+      f"experiment.seed = {seed}", *_GIN_BINDINGS.value])
 
 
 def _together(root: str, seeds: list[int]) -> float:
@@ -56,7 +59,8 @@ def _one_by_one(root: str, seeds: list[int]) -> float:
 
 def main(argv):
   del argv
-  print(f"{_EXPERIMENT.value}, {_STEPS.value} steps per run, "
+  print(f"{_EXPERIMENT.value} {_GIN_BINDINGS.value}, {_STEPS.value} steps "
+        "per run, "
         f"{os.cpu_count()} CPUs, jax {jax.__version__}, "
         f"{jax.devices()[0].device_kind}")
   print("| seeds | together s | one by one s | speed-up | "

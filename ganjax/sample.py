@@ -12,11 +12,9 @@ uniformly or all equal to --label. The model is rebuilt from
 
 from absl import app
 from absl import flags
-import jax
 import numpy as np
 
 from ganjax import registry  # pylint: disable=unused-import
-from ganjax import run_dir
 from ganjax import samples
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run's directory.",
@@ -43,31 +41,14 @@ _STANDING_STATS = flags.DEFINE_integer(
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  exp, state = run_dir.load_run(_WORKDIR.value)
-  gan = exp.gan
-  use_ema = (state.ema_params is not None if _USE_EMA.value is None
-             else _USE_EMA.value)
-  rng = jax.random.key(_SEED.value)
-  label_rng, stats_rng = jax.random.split(rng)
-  if _STANDING_STATS.value:
-    state = samples.with_standing_statistics(
-        gan, state, stats_rng, _STANDING_STATS.value, use_ema)
-  arrays = {}
-  if gan.conditional:
-    if _LABEL.value is None:
-      labels = np.asarray(gan.sample_labels(label_rng, _NUM_SAMPLES.value))
-    elif not 0 <= _LABEL.value < gan.num_classes:
-      raise app.UsageError(f"--label must be in [0, {gan.num_classes}).")
-    else:
-      labels = np.full(_NUM_SAMPLES.value, _LABEL.value, np.int32)
-    arrays["labels"] = labels.astype(np.int32)
-  elif _LABEL.value is not None:
-    raise app.UsageError("--label given, but the model is unconditional.")
-  out = samples.draw(gan, state, rng, _NUM_SAMPLES.value, use_ema, arrays.get("labels"),
-                     _TRUNCATION.value)
-  if exp.data.spec.is_image:
-    out = samples.to_uint8(out)
-  np.savez(_OUT.value, samples=out, **arrays)
+  try:
+    arrays = samples.draw_from_run(_WORKDIR.value, _NUM_SAMPLES.value, _SEED.value,
+                  _USE_EMA.value, _LABEL.value, _TRUNCATION.value,
+                  _STANDING_STATS.value)
+  except ValueError as e:
+    raise app.UsageError(str(e)) from e
+  np.savez(_OUT.value, **arrays)
+  out = arrays["samples"]
   print(f"Wrote {len(out)} samples of shape {out.shape[1:]} to {_OUT.value}")
 
 

@@ -9,6 +9,7 @@ from PIL import Image
 
 from ganjax import gan as gan_lib
 from ganjax import normalizers
+from ganjax import run_dir
 from ganjax import state as state_lib
 
 matplotlib.use("Agg")
@@ -135,3 +136,40 @@ def draw(gan: gan_lib.GAN, state: state_lib.GANState, rng: jax.Array,
     outputs.append(np.asarray(generate_jit(gan, state, z, use_ema,
                                            batch_labels)))
   return np.concatenate(outputs)[:num]
+
+
+def draw_from_run(workdir: str, num_samples: int, seed: int = 0,
+                  use_ema: bool | None = None, label: int | None = None,
+                  truncation: float | None = None,
+                  standing_stats: int = 0) -> dict[str, np.ndarray]:
+  """`ganjax.sample`'s arrays from the run in `workdir`: `samples` (uint8
+  images or float32 vectors), and `labels` for a class-conditional model.
+  The arguments are the command's flags of the same names.
+
+  Raises:
+    ValueError: for a label the model cannot take.
+  """
+  exp, state = run_dir.load_run(workdir)
+  gan = exp.gan
+  use_ema = state.ema_params is not None if use_ema is None else use_ema
+  rng = jax.random.key(seed)
+  label_rng, stats_rng = jax.random.split(rng)
+  if standing_stats:
+    state = with_standing_statistics(gan, state, stats_rng, standing_stats,
+                                     use_ema)
+  arrays = {}
+  if gan.conditional:
+    if label is None:
+      labels = np.asarray(gan.sample_labels(label_rng, num_samples))
+    elif not 0 <= label < gan.num_classes:
+      raise ValueError(f"--label must be in [0, {gan.num_classes}).")
+    else:
+      labels = np.full(num_samples, label, np.int32)
+    arrays["labels"] = labels.astype(np.int32)
+  elif label is not None:
+    raise ValueError("--label given, but the model is unconditional.")
+  out = draw(gan, state, rng, num_samples, use_ema, arrays.get("labels"),
+             truncation)
+  if exp.data.spec.is_image:
+    out = to_uint8(out)
+  return {"samples": out, **arrays}

@@ -8,23 +8,20 @@ Each trial is an ordinary run in `<workdir>/trials/<setting>-seed<seed>`
 the command skips finished trials and resumes the others; several workers
 (processes or hosts sharing the workdir) split the settings between them.
 At the end `<workdir>/results.csv` holds one row per trial and the plots are
-written beside it (`studies/plots.py`); `--aggregate_only` just redraws them.
+written beside it (`studies/report.py`); `--aggregate_only` just redraws them.
 """
 
 import logging as std_logging
-import os
 import sys
 
 from absl import app
 from absl import flags
 from absl import logging
-import gin
 
 from ganjax import config
 from ganjax import preemption
 from ganjax import registry  # pylint: disable=unused-import
-from ganjax.studies import plots
-from ganjax.studies import results
+from ganjax.studies import report
 from ganjax.studies import runner
 from ganjax.studies import spec as spec_lib
 
@@ -41,33 +38,12 @@ _AGGREGATE_ONLY = flags.DEFINE_bool(
     "aggregate_only", False, "Only tabulate and plot the results so far.")
 
 
-def load(study_file: str, bindings: list[str]) -> spec_lib.Study:
-  """The study of a gin file (gin is left cleared for the trials)."""
-  gin.clear_config()
-  try:
-    config.parse([study_file], bindings)
-    return spec_lib.make_study()
-  finally:
-    gin.clear_config()
-
-
-def aggregate(study: spec_lib.Study, workdir: str) -> list[str]:
-  """Writes results.csv and the plots; returns their paths."""
-  rows = results.collect(study, workdir)
-  path = os.path.join(workdir, "results.csv")
-  results.write_csv(rows, path)
-  counts = {s: sum(r["status"] == s for r in rows)
-            for s in ("done", "failed", "pending")}
-  logging.info("%d trials: %s.", len(rows), counts)
-  return [path, *plots.draw_all(rows, study.metric, workdir)]
-
-
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   logging.get_absl_handler().addFilter(
       lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
-  study = load(_STUDY.value, _GIN_BINDINGS.value)
+  study = spec_lib.load(_STUDY.value, _GIN_BINDINGS.value)
   if not _AGGREGATE_ONLY.value:
     try:
       runner.run(study, _WORKDIR.value, _WORKER.value, _NUM_WORKERS.value)
@@ -77,7 +53,7 @@ def main(argv):
     except config.ConfigChangedError as e:
       logging.error("%s", e)
       sys.exit(1)
-  for path in aggregate(study, _WORKDIR.value):
+  for path in report.write(study, _WORKDIR.value):
     logging.info("Wrote %s", path)
 
 

@@ -87,6 +87,11 @@ class SeedsDivergedError(guard.DivergedError):
   the guard's policy, which can roll a single run back."""
 
 
+class SeedsApartError(RuntimeError):
+  """Runs to be trained together resume from different steps; train them
+  one by one."""
+
+
 class _Settings(NamedTuple):
   """The `train.*` settings: when the loop does what, in G steps, and how
   many checkpoints and sample images it keeps."""
@@ -150,7 +155,10 @@ def train(workdir: str | Sequence[str], num_steps: int = gin.REQUIRED,
 
   Raises:
     preemption.Preempted: on SIGTERM/SIGINT, after writing a checkpoint.
-    guard.DivergedError: on non-finite values the guard policy gives up on.
+    guard.DivergedError: on non-finite values the guard policy gives up on
+      (with `seeds`, SeedsDivergedError at the first).
+    SeedsApartError: with `seeds`, when the runs' checkpoints are at
+      different steps.
   """
   settings = _Settings(num_steps, log_every, sample_every, checkpoint_every,
                        eval_every, max_checkpoints, keep_checkpoint_every,
@@ -224,10 +232,12 @@ def _train_seeds(workdirs: list[str], seeds: list[int], settings: _Settings,
     keys = jnp.stack([run.exp.init_key for run in runs])
     init = jax.jit(lambda: jax.vmap(runs[0].exp.init_state)(keys))
 
-    if len({None if s is None else int(s.step) for s in states}) > 1:
-      logging.warning("The runs' checkpoints are at different steps: all "
-                      "start again from step 0.")
-      states = [None]
+    resumed = [None if s is None else int(s.step) for s in states]
+    if len(set(resumed)) > 1:
+      raise SeedsApartError(
+          f"The runs' latest checkpoints are at different steps ({resumed}: "
+          "a stop came between their writes), so they cannot go on together; "
+          "train them one by one.")
     state = (init() if states[0] is None else
              jax.tree.map(lambda *xs: jnp.stack(xs), *states))
     for i, run in enumerate(runs):
@@ -385,7 +395,7 @@ class _Loop:
         for run, run_logged in zip(self.runs, logged):
           run.writer.write_scalars(done, _mean_metrics(run_logged))
         logged = [[] for _ in self.runs]
-      parts = self._each(state)
+      parts = self._each(state) if save or stop or sample or evaluate else []
       if save or stop:
         for run, part in zip(self.runs, parts):
           checkpoint.save(run.checkpoints, part)

@@ -16,6 +16,7 @@ import pytest
 from ganjax import checkpoint
 from ganjax import config
 from ganjax import experiment as experiment_lib
+from ganjax import samples
 
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -88,36 +89,12 @@ def runs(tmp_path_factory):
 
   outputs = {
       "digits": str(root / "digits.npz"),
-      "digits_no_ema": str(root / "digits_no_ema.npz"),
-      "ring": str(root / "ring.npz"),
-      "conditional": str(root / "conditional.npz"),
-      "label_3": str(root / "label_3.npz"),
-      "truncated": str(root / "truncated.npz"),
-      "standing": str(root / "standing.npz"),
       "label_unconditional": str(root / "label_unconditional.npz"),
   }
   samplings = {
       "digits": _start("ganjax.sample", [
           f"--workdir={digits}", f"--num_samples={_NUM_SAMPLES}",
           f"--out={outputs['digits']}"]),
-      "digits_no_ema": _start("ganjax.sample", [
-          f"--workdir={digits}", f"--num_samples={_NUM_SAMPLES}",
-          f"--out={outputs['digits_no_ema']}", "--use_ema=false"]),
-      "ring": _start("ganjax.sample", [
-          f"--workdir={ring}", f"--num_samples={_NUM_SAMPLES}",
-          f"--out={outputs['ring']}"]),
-      "conditional": _start("ganjax.sample", [
-          f"--workdir={conditional}", "--num_samples=40",
-          f"--out={outputs['conditional']}"]),
-      "label_3": _start("ganjax.sample", [
-          f"--workdir={conditional}", f"--num_samples={_NUM_SAMPLES}",
-          f"--out={outputs['label_3']}", "--label=3"]),
-      "truncated": _start("ganjax.sample", [
-          f"--workdir={conditional}", f"--num_samples={_NUM_SAMPLES}",
-          f"--out={outputs['truncated']}", "--label=3", "--truncation=0.5"]),
-      "standing": _start("ganjax.sample", [
-          f"--workdir={digits}", f"--num_samples={_NUM_SAMPLES}",
-          f"--out={outputs['standing']}", "--standing_stats=512"]),
       "label_unconditional": _start("ganjax.sample", [
           f"--workdir={ring}", "--num_samples=2",
           f"--out={outputs['label_unconditional']}", "--label=1"]),
@@ -130,11 +107,19 @@ def runs(tmp_path_factory):
 
 
 def _load(runs, name, keys=("samples",)):
+  """What a `ganjax.sample` command of the fixture wrote."""
   rc, log = runs["logs"][name]
   assert rc == 0, log[-5000:]
   with np.load(runs["outputs"][name]) as data:
     assert sorted(data.keys()) == sorted(keys)
     return data["samples"] if len(keys) == 1 else {k: data[k] for k in keys}
+
+
+def _draw(runs, name, num=_NUM_SAMPLES, **kwargs):
+  """What the command would write, drawn in this process (the command's own
+  function; one command per flag would each start a Python with JAX)."""
+  gin.clear_config()
+  return samples.draw_from_run(runs[name], num, **kwargs)
 
 
 def _expected(workdir, num, use_ema, labels=None, truncation=None):
@@ -176,7 +161,7 @@ def test_image_samples(runs, clean_gin):
 
 
 def test_image_samples_without_ema(runs, clean_gin):
-  got = _load(runs, "digits_no_ema")
+  got = _draw(runs, "digits", use_ema=False)["samples"]
   assert got.shape == (_NUM_SAMPLES, 28, 28, 1)
   assert got.dtype == np.uint8
   _, images = _expected(runs["digits"], _NUM_SAMPLES, use_ema=False)
@@ -187,7 +172,7 @@ def test_image_samples_without_ema(runs, clean_gin):
 
 
 def test_vector_samples(runs, clean_gin):
-  got = _load(runs, "ring")
+  got = _draw(runs, "ring")["samples"]
   assert got.shape == (_NUM_SAMPLES, 2)
   assert got.dtype == np.float32
   exp, want = _expected(runs["ring"], _NUM_SAMPLES, use_ema=False)
@@ -211,7 +196,7 @@ def test_workdir_without_config_fails_clearly(runs):
 
 
 def test_conditional_samples_carry_their_labels(runs, clean_gin):
-  got = _load(runs, "conditional", keys=("samples", "labels"))
+  got = _draw(runs, "conditional", 40)
   labels = got["labels"]
   assert labels.dtype == np.int32 and labels.shape == (40,)
   assert labels.min() >= 0 and labels.max() < 10
@@ -221,25 +206,27 @@ def test_conditional_samples_carry_their_labels(runs, clean_gin):
 
 
 def test_fixed_label_and_truncation(runs, clean_gin):
-  fixed = _load(runs, "label_3", keys=("samples", "labels"))
+  fixed = _draw(runs, "conditional", label=3)
   np.testing.assert_array_equal(fixed["labels"], np.full(_NUM_SAMPLES, 3))
   _, images = _expected(runs["conditional"], _NUM_SAMPLES, use_ema=True,
                         labels=fixed["labels"])
   np.testing.assert_allclose(fixed["samples"], _to_uint8(images), atol=1)
-  truncated = _load(runs, "truncated", keys=("samples", "labels"))
+  truncated = _draw(runs, "conditional", label=3, truncation=0.5)
   _, images = _expected(runs["conditional"], _NUM_SAMPLES, use_ema=True,
                         labels=fixed["labels"], truncation=0.5)
   np.testing.assert_allclose(truncated["samples"], _to_uint8(images), atol=1)
 
 
-def test_standing_statistics_change_the_samples(runs):
-  standing = _load(runs, "standing")
+def test_standing_statistics_change_the_samples(runs, clean_gin):
+  standing = _draw(runs, "digits", standing_stats=512)["samples"]
   assert standing.shape == (_NUM_SAMPLES, 28, 28, 1)
   assert np.abs(standing.astype(int) -
                 _load(runs, "digits").astype(int)).max() > 1
 
 
-def test_label_for_an_unconditional_model_fails_clearly(runs):
+def test_label_for_an_unconditional_model_fails_clearly(runs, clean_gin):
   rc, log = runs["logs"]["label_unconditional"]
   assert rc != 0
   assert "--label given, but the model is unconditional" in log
+  with pytest.raises(ValueError, match="--label must be in"):
+    _draw(runs, "conditional", label=10)

@@ -10,8 +10,9 @@ import time
 
 import pytest
 
-from ganjax import study as study_main
+from ganjax.studies import report
 from ganjax.studies import runner
+from ganjax.studies import spec
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _STUDY = os.path.join(_REPO, "tests", "testdata", "tiny_study.gin")
@@ -24,7 +25,7 @@ def _mtimes(directory):
 
 def test_killed_study_resumes_then_tabulates_and_plots(tmp_path, clean_gin):
   workdir = str(tmp_path)
-  study = study_main.load(_STUDY, [])
+  study = spec.load(_STUDY, [])
   first, second = study.settings()
   env = dict(os.environ, JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3")
   process = subprocess.Popen(
@@ -46,7 +47,7 @@ def test_killed_study_resumes_then_tabulates_and_plots(tmp_path, clean_gin):
   finished = _mtimes(runner.trial_dir(workdir, first[0]))
 
   runner.run(study, workdir)
-  paths = study_main.aggregate(study, workdir)
+  paths = report.write(study, workdir)
 
   # The finished trials were skipped, not trained again.
   assert _mtimes(runner.trial_dir(workdir, first[0])) == finished
@@ -70,7 +71,7 @@ def test_killed_study_resumes_then_tabulates_and_plots(tmp_path, clean_gin):
 
 
 def test_workers_split_the_settings(tmp_path, clean_gin, monkeypatch):
-  study = study_main.load(_STUDY, [])
+  study = spec.load(_STUDY, [])
   trained = []
   monkeypatch.setattr(runner.train, "train",
                       lambda workdir, seeds=None: trained.append(seeds))
@@ -78,3 +79,20 @@ def test_workers_split_the_settings(tmp_path, clean_gin, monkeypatch):
   assert trained == [[0, 1]]  # The second setting's seeds, together.
   with pytest.raises(ValueError, match="worker 2 is not one of 2"):
     runner.run(study, str(tmp_path), worker=2, num_workers=2)
+
+
+def test_a_group_that_cannot_go_on_together_goes_on_alone(tmp_path, clean_gin,
+                                                           monkeypatch):
+  study = spec.load(_STUDY, [])
+  calls = []
+
+  def fake_train(workdir, seeds=None):
+    calls.append(seeds or os.path.basename(workdir))
+    if seeds:
+      raise runner.train.SeedsApartError("apart")
+
+  monkeypatch.setattr(runner.train, "train", fake_train)
+  runner.run(study, str(tmp_path), worker=0, num_workers=2)
+  assert calls == [[0, 1], "000-seed0", "000-seed1"]
+  assert [runner.status(str(tmp_path), t) for t in study.settings()[0]] == [
+      "done", "done"]

@@ -77,3 +77,11 @@ def test_seeds_need_one_workdir_each(tmp_path):
     _train([str(tmp_path / "a")], 3, seeds=[3, 5])
   with pytest.raises(ValueError, match="distinct seeds"):
     _train([str(tmp_path / "a"), str(tmp_path / "b")], 3, seeds=[3, 3])
+
+
+def test_seeds_at_different_steps_cannot_go_on_together(tmp_path):
+  workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
+  _train(workdirs[0], 3, bindings=["experiment.seed = 3"])
+  with pytest.raises(train.SeedsApartError,
+                     match=r"different steps \(\[3, None\]"):
+    _train(workdirs, 6, seeds=[3, 5])

@@ -151,14 +151,22 @@ class SourceDataset(dataset.Dataset):
     return batch
 
 
-def _in_memory(source, entry: Entry, labels_kept: dict) -> dataset.ArrayDataset:
+@functools.lru_cache(maxsize=4)
+def _in_memory(tfds_name: str, tfds_split: str, data_dir: str | None,
+               entry: Entry, labels_kept: tuple) -> dataset.ArrayDataset:
+  """The whole split, decoded into memory once per process: a study's
+  trials, seeds trained together and evaluations share it (read-only)."""
+  source = tfds.data_source(tfds_name, split=tfds_split, data_dir=data_dir,
+                            download=False)
   examples = [source[i] for i in range(len(source))]
   images = np.stack([e["image"] for e in examples])
   labels = None
   if entry.num_classes:
     labels = np.array([e["label"] for e in examples], np.int32)
     if labels_kept:
-      labels = partial_labels.withhold_labels(labels, **labels_kept)
+      labels = partial_labels.withhold_labels(labels, **dict(labels_kept))
+    labels.setflags(write=False)
+  images.setflags(write=False)
   return dataset.ArrayDataset(
       images, labels, dataset.DataSpec(entry.shape, entry.num_classes, True))
 
@@ -212,5 +220,6 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
   if info.transform is None:
     if labels_kept:
       labels_kept["label_seed"] = label_seed
-    return _in_memory(source, info, labels_kept)
+    return _in_memory(info.tfds_name, tfds_split, data_dir, info,
+                      tuple(sorted(labels_kept.items())))
   return SourceDataset(source, info, training=split == "train")

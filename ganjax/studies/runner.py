@@ -4,8 +4,8 @@ A trial's `status` file says "done" or "failed: <why>"; trials with one are
 skipped, so re-running a killed study resumes it (an unfinished trial from
 its last checkpoint). The seeds of a setting train together in one vmapped
 step (`train.train(..., seeds=...)`) unless the study says otherwise; if one
-of them diverges the group stops and its seeds go on one by one, under the
-divergence guard. Workers (`worker` of `num_workers` processes, on one host
+of them diverges (or a stop left their checkpoints at different steps) the
+group stops and its seeds go on one by one, under the divergence guard. Workers (`worker` of `num_workers` processes, on one host
 or several sharing the workdir) take every num_workers-th setting.
 """
 
@@ -69,7 +69,7 @@ def _train_together(study: spec_lib.Study, workdir: str,
   try:
     train.train([trial_dir(workdir, t) for t in trials],
                 seeds=[t.seed for t in trials])
-  except train.SeedsDivergedError as e:
+  except (train.SeedsDivergedError, train.SeedsApartError) as e:
     logging.warning("%s\nTraining the seeds of setting %d one by one.", e,
                     trials[0].setting)
     for trial in trials:

@@ -20,6 +20,8 @@ from typing import Any, Mapping, Sequence
 import gin
 import numpy as np
 
+from ganjax import config
+
 # How a random axis is drawn: ("log_uniform", low, high), ("uniform", low,
 # high) or ("choice", [value, ...]).
 _DISTRIBUTIONS = ("log_uniform", "uniform", "choice")
@@ -170,3 +172,14 @@ def make_study(gin_files: Sequence[str] = gin.REQUIRED,
                      "the study.")
   return Study(list(gin_files), list(bindings), trials, metric, model_axes,
                vmap_seeds)
+
+
+def load(study_file: str, bindings: Sequence[str] = ()) -> Study:
+  """The study of a gin file and `study.*` bindings; gin is left cleared for
+  the trials' own configs."""
+  gin.clear_config()
+  try:
+    config.parse([study_file], bindings)
+    return make_study()
+  finally:
+    gin.clear_config()
