@@ -2,13 +2,17 @@
 step match the same runs trained one by one, and stay ordinary runs."""
 
 import os
+import re
+import signal
 
 import jax
 import numpy as np
 import pytest
 
 from ganjax import guard
+from ganjax import preemption
 from ganjax import train
+from tests.train_test import _hook_batch
 from tests.train_test import _train
 
 
@@ -59,6 +63,31 @@ def test_seeds_resume_together_or_alone(one_by_one, tmp_path, monkeypatch):
   # A run of a group goes on alone like any run.
   alone = _train(workdirs[1], 9, bindings=["experiment.seed = 5"])
   assert int(alone.step) == 9
+
+
+def test_sigterm_stops_the_group_after_one_step_and_it_resumes(
+    one_by_one, tmp_path, monkeypatch):
+  workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
+  sent = []
+
+  def terminate_at_4(step, batch):
+    if step == 4 and not sent:
+      sent.append(step)
+      os.kill(os.getpid(), signal.SIGTERM)
+    return batch
+
+  _hook_batch(monkeypatch, terminate_at_4)
+  with pytest.raises(preemption.Preempted,
+                     match=r"Stopped by SIGTERM after step (\d)") as stopped:
+    _train(workdirs, 6, seeds=[3, 5])
+  monkeypatch.undo()
+  stop_step = int(re.search(r"after step (\d)", str(stopped.value)).group(1))
+  for workdir in workdirs:  # Both runs saved the step they stopped after.
+    assert max(int(s) for s in os.listdir(
+        os.path.join(workdir, "checkpoints"))) == stop_step
+  resumed = _train(workdirs, 6, seeds=[3, 5])
+  for state, seed in zip(resumed, (3, 5)):
+    _assert_close(state, one_by_one[seed][1])
 
 
 def test_diverged_seed_stops_the_group_naming_it(tmp_path):
