@@ -9,6 +9,7 @@ cadences, evaluation, the divergence guard); `check_unchanged` enforces it.
 
 import difflib
 import inspect
+import logging as std_logging
 import os
 import re
 from typing import Sequence
@@ -20,6 +21,17 @@ CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)),
                           "gin_configs")
 # `include "datasets/ring.gin"` resolves against the repository's configs.
 gin.add_config_file_search_path(CONFIG_DIR)
+
+
+def _not_gin_lookup_noise(record: std_logging.LogRecord) -> bool:
+  """False for gin's "Path not found" errors: its Python-package reader logs
+  one for every include it then finds on the search path (a file missing
+  everywhere still raises)."""
+  return not (record.pathname.endswith("resource_reader.py")
+              and record.getMessage().startswith("Path not found"))
+
+
+std_logging.getLogger().addFilter(_not_gin_lookup_noise)
 
 
 def _locate(path: str) -> str:

@@ -117,3 +117,11 @@ def test_a_changed_record_is_kept_when_resuming(tmp_path, clean_gin):
       workdir, "operative_config.until_step_9.gin"))
   with open(path) as f:
     assert f.read() == now
+
+
+def test_includes_found_on_the_search_path_log_no_errors(clean_gin, caplog):
+  config.parse(["experiments/quickstart.gin"], [])
+  assert not [r for r in caplog.records if r.levelname == "ERROR"]
+  gin.clear_config()
+  with pytest.raises(IOError, match="nowhere.gin"):
+    gin.parse_config('include "nowhere.gin"')
