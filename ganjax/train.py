@@ -219,12 +219,13 @@ def _train_seeds(workdirs: list[str], seeds: list[int], settings: _Settings,
     stop = stack.enter_context(preemption.StopRequests())
     part = partitioning.make()
     make_extractor = features.factory()  # One Inception for all runs.
-    runs, states = [], []
+    runs, states, template = [], [], None
     for workdir, seed in zip(workdirs, seeds):
       with gin.unlock_config():
         gin.bind_parameter("experiment.seed", seed)
       exp = experiment_lib.make_experiment()
-      template = _trace(exp, part)
+      if template is None:  # The same for every seed.
+        template = _trace(exp, part)
       run = stack.enter_context(_Run(workdir, exp, settings, make_extractor))
       runs.append(run)
       states.append(run.restore(template, override_config))
