@@ -21,7 +21,8 @@ from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
 
 
 def _by_model(rows: Sequence[dict], column: str) -> dict[str, list[float]]:
-  """Model → the values of `column` over its trials that have one."""
+  """Model → the values of `column` over its trials that have one, models
+  in the study's order."""
   found: dict[str, list[float]] = {}
   for row in rows:
     if column in row and np.isfinite(row[column]):
@@ -39,7 +40,7 @@ def distribution(rows: Sequence[dict], metric: str, path: str) -> bool:
   values = _by_model(rows, f"final_{metric}")
   if not values:
     return False
-  models = sorted(values)
+  models = list(values)
   fig, ax = plt.subplots(figsize=(max(4, 1.2 * len(models)), 4))
   ax.boxplot([values[m] for m in models], showfliers=False)
   for i, model in enumerate(models, start=1):
@@ -47,7 +48,9 @@ def distribution(rows: Sequence[dict], metric: str, path: str) -> bool:
     ax.scatter(i + jitter, values[model], s=12, alpha=0.7, zorder=3)
   ax.set_xticks(range(1, len(models) + 1), models, rotation=30, ha="right")
   ax.set_ylabel(metric)
-  ax.set_title(f"final {metric} per model ({len(rows)} trials)")
+  scored = sum(len(v) for v in values.values())
+  ax.set_title(f"final {metric} per model ({scored} of {len(rows)} trials "
+               "scored)")
   _save(fig, path)
   return True
 
@@ -59,7 +62,7 @@ def budget(rows: Sequence[dict], metric: str, path: str) -> bool:
     return False
   higher = results.higher_is_better(metric)
   fig, ax = plt.subplots(figsize=(5, 4))
-  for model in sorted(values):
+  for model in values:
     curve = results.expected_best(values[model], higher)
     ax.plot(np.arange(1, len(curve) + 1), curve, marker="o", label=model)
   ax.set_xlabel("trials trained (budget)")
@@ -76,7 +79,7 @@ def precision_recall(rows: Sequence[dict], path: str) -> bool:
   if not precision or precision.keys() != recall.keys():
     return False
   fig, ax = plt.subplots(figsize=(5, 5))
-  for model in sorted(precision):
+  for model in precision:
     ax.scatter(recall[model], precision[model], s=16, label=model)
   ax.set_xlim(0, 1)
   ax.set_ylim(0, 1)
