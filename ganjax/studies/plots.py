@@ -18,6 +18,7 @@ from ganjax.studies import results
 
 matplotlib.use("Agg")
 from matplotlib import pyplot as plt  # pylint: disable=g-import-not-at-top
+from matplotlib import ticker  # pylint: disable=g-import-not-at-top
 
 
 def _by_model(rows: Sequence[dict], column: str) -> dict[str, list[float]]:
@@ -65,6 +66,7 @@ def budget(rows: Sequence[dict], metric: str, path: str) -> bool:
   for model in values:
     curve = results.expected_best(values[model], higher)
     ax.plot(np.arange(1, len(curve) + 1), curve, marker="o", label=model)
+  ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
   ax.set_xlabel("trials trained (budget)")
   ax.set_ylabel(f"expected best {metric}")
   ax.legend(fontsize="small")
