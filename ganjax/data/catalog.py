@@ -151,24 +151,41 @@ class SourceDataset(dataset.Dataset):
     return batch
 
 
+def _source(name: str, tfds_split: str, data_dir: str | None):
+  """The TFDS data source of catalog entry `name`, or an error that says how
+  to prepare it."""
+  info = entry(name)
+  try:
+    return tfds.data_source(info.tfds_name, split=tfds_split,
+                            data_dir=data_dir, download=False)
+  except (tfds.core.registered.DatasetNotFoundError, AssertionError,
+          FileNotFoundError, NotImplementedError) as error:
+    if tfds.builder(info.tfds_name, data_dir=data_dir).is_prepared():
+      raise ValueError(
+          f"{name!r} is prepared, but not as array_record, which ganjax "
+          f"reads without TensorFlow; prepare it again with `python -m "
+          f"ganjax.data.prepare --dataset={name}`.") from error
+    raise FileNotFoundError(missing_message(name, data_dir)) from error
+
+
 @functools.lru_cache(maxsize=4)
-def _in_memory(tfds_name: str, tfds_split: str, data_dir: str | None,
-               entry: Entry, labels_kept: tuple) -> dataset.ArrayDataset:
+def _in_memory(name: str, tfds_split: str, data_dir: str | None,
+               labels_kept: tuple) -> dataset.ArrayDataset:
   """The whole split, decoded into memory once per process: a study's
   trials, seeds trained together and evaluations share it (read-only)."""
-  source = tfds.data_source(tfds_name, split=tfds_split, data_dir=data_dir,
-                            download=False)
+  info = entry(name)
+  source = _source(name, tfds_split, data_dir)
   examples = [source[i] for i in range(len(source))]
   images = np.stack([e["image"] for e in examples])
   labels = None
-  if entry.num_classes:
+  if info.num_classes:
     labels = np.array([e["label"] for e in examples], np.int32)
     if labels_kept:
       labels = partial_labels.withhold_labels(labels, **dict(labels_kept))
     labels.setflags(write=False)
   images.setflags(write=False)
   return dataset.ArrayDataset(
-      images, labels, dataset.DataSpec(entry.shape, entry.num_classes, True))
+      images, labels, dataset.DataSpec(info.shape, info.num_classes, True))
 
 
 @gin.configurable("tfds", module="datasets")
@@ -206,20 +223,10 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
                      f"{name!r} is read batch by batch. Supported for: "
                      f"{in_memory}.")
   tfds_split = info.train_split if split == "train" else info.eval_split
-  try:
-    source = tfds.data_source(info.tfds_name, split=tfds_split,
-                              data_dir=data_dir, download=False)
-  except (tfds.core.registered.DatasetNotFoundError, AssertionError,
-          FileNotFoundError, NotImplementedError) as error:
-    if tfds.builder(info.tfds_name, data_dir=data_dir).is_prepared():
-      raise ValueError(
-          f"{name!r} is prepared, but not as array_record, which ganjax "
-          f"reads without TensorFlow; prepare it again with `python -m "
-          f"ganjax.data.prepare --dataset={name}`.") from error
-    raise FileNotFoundError(missing_message(name, data_dir)) from error
   if info.transform is None:
     if labels_kept:
       labels_kept["label_seed"] = label_seed
-    return _in_memory(info.tfds_name, tfds_split, data_dir, info,
+    return _in_memory(name, tfds_split, data_dir,
                       tuple(sorted(labels_kept.items())))
-  return SourceDataset(source, info, training=split == "train")
+  return SourceDataset(_source(name, tfds_split, data_dir), info,
+                       training=split == "train")
