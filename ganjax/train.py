@@ -353,13 +353,20 @@ class _Loop:
     return jax.tree.map(lambda *xs: np.stack(xs), *batches)
 
   def _key(self, state: Any) -> jax.Array:
-    keys = [guard.train_key(run.exp.train_key, int(part.restores))
-            for run, part in zip(self.runs, self._each(state))]
+    restores = np.atleast_1d(jax.device_get(state.restores))
+    keys = [guard.train_key(run.exp.train_key, int(r))
+            for run, r in zip(self.runs, restores)]
     return jnp.stack(keys) if self.stacked else keys[0]
+
+  @staticmethod
+  def _step(state: Any) -> int:
+    """The step of the state (of every run of a stacked one: they move
+    together)."""
+    return int(np.atleast_1d(jax.device_get(state.step))[0])
 
   def run(self, state: Any) -> Any:
     """Trains from `state` to the last step, rolling back on divergence."""
-    while int(self._each(state)[0].step) < self.settings.num_steps:
+    while self._step(state) < self.settings.num_steps:
       state, diverged = self._steps(state)
       if diverged:
         state = self._roll_back(state, diverged)
@@ -369,8 +376,7 @@ class _Loop:
   def _steps(self, state: Any) -> tuple[Any, str | None]:
     """Steps until the end or a divergence: (state, where it diverged)."""
     key = self._key(state)
-    remaining = range(int(self._each(state)[0].step),
-                      self.settings.num_steps)
+    remaining = range(self._step(state), self.settings.num_steps)
     pending = []
     logged = [[] for _ in self.runs]
     for step, batch in zip(remaining, prefetch.prefetch(
@@ -385,13 +391,14 @@ class _Loop:
         continue
       done_steps, host = zip(*jax.device_get(pending))
       pending = []
-      for i, run in enumerate(self.runs):
-        host_i = [self._each(m)[i] for m in host]
-        diverged = guard.first_nonfinite(done_steps, host_i)
+      # Each run's metrics of the steps since the last sync point.
+      per_run = zip(*(self._each(m) for m in host))
+      for run, run_host, run_logged in zip(self.runs, per_run, logged):
+        diverged = guard.first_nonfinite(done_steps, run_host)
         if diverged:
           return state, (f"{diverged} in {run.workdir}" if self.stacked
                          else diverged)
-        logged[i].extend(host_i)
+        run_logged.extend(run_host)
       if log:
         for run, run_logged in zip(self.runs, logged):
           run.writer.write_scalars(done, _mean_metrics(run_logged))
