@@ -11,6 +11,7 @@ instead of a half-written checkpoint.
 
 import errno
 import glob
+import logging as std_logging
 import os
 import shutil
 from typing import Iterator
@@ -23,6 +24,13 @@ import orbax.checkpoint as ocp
 from ganjax import state as state_lib
 
 _POLICIES = ocp.checkpoint_managers
+
+
+def quiet_orbax_logs() -> None:
+  """Keeps only orbax's warnings and errors in absl's log: at INFO it logs
+  every step of every save. For the commands that train."""
+  logging.get_absl_handler().addFilter(
+      lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
 
 
 class DiskFullError(OSError):

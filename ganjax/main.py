@@ -13,7 +13,6 @@ Multi-host runs start the same command on every host, adding
 --num_processes and --process_id (`distributed.py`).
 """
 
-import logging as std_logging
 import sys
 
 from absl import app
@@ -54,9 +53,7 @@ _MULTIHOST = flags.DEFINE_bool(
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  # Orbax logs every step of every save at INFO; keep its warnings only.
-  logging.get_absl_handler().addFilter(
-      lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
+  checkpoint.quiet_orbax_logs()
   distributed.initialize(_COORDINATOR.value, _NUM_PROCESSES.value,
                          _PROCESS_ID.value, _MULTIHOST.value)
   config.parse(_GIN_FILES.value, _GIN_BINDINGS.value)

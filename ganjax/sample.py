@@ -42,9 +42,9 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   try:
-    arrays = samples.draw_from_run(_WORKDIR.value, _NUM_SAMPLES.value, _SEED.value,
-                  _USE_EMA.value, _LABEL.value, _TRUNCATION.value,
-                  _STANDING_STATS.value)
+    arrays = samples.draw_from_run(
+        _WORKDIR.value, _NUM_SAMPLES.value, _SEED.value, _USE_EMA.value,
+        _LABEL.value, _TRUNCATION.value, _STANDING_STATS.value)
   except ValueError as e:
     raise app.UsageError(str(e)) from e
   np.savez(_OUT.value, **arrays)

@@ -11,13 +11,13 @@ At the end `<workdir>/results.csv` holds one row per trial and the plots are
 written beside it (`studies/report.py`); `--aggregate_only` just redraws them.
 """
 
-import logging as std_logging
 import sys
 
 from absl import app
 from absl import flags
 from absl import logging
 
+from ganjax import checkpoint
 from ganjax import config
 from ganjax import preemption
 from ganjax import registry  # pylint: disable=unused-import
@@ -41,8 +41,7 @@ _AGGREGATE_ONLY = flags.DEFINE_bool(
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  logging.get_absl_handler().addFilter(
-      lambda r: r.levelno >= std_logging.WARNING or "orbax" not in r.pathname)
+  checkpoint.quiet_orbax_logs()
   study = spec_lib.load(_STUDY.value, _GIN_BINDINGS.value)
   if not _AGGREGATE_ONLY.value:
     try:

@@ -13,6 +13,7 @@ from ganjax import guard
 from ganjax import preemption
 from ganjax import train
 from tests.train_test import _hook_batch
+from tests.train_test import _signal_at
 from tests.train_test import _train
 
 
@@ -68,15 +69,7 @@ def test_seeds_resume_together_or_alone(one_by_one, tmp_path, monkeypatch):
 def test_sigterm_stops_the_group_after_one_step_and_it_resumes(
     one_by_one, tmp_path, monkeypatch):
   workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
-  sent = []
-
-  def terminate_at_4(step, batch):
-    if step == 4 and not sent:
-      sent.append(step)
-      os.kill(os.getpid(), signal.SIGTERM)
-    return batch
-
-  _hook_batch(monkeypatch, terminate_at_4)
+  _hook_batch(monkeypatch, _signal_at(4, signal.SIGTERM))
   with pytest.raises(preemption.Preempted,
                      match=r"Stopped by SIGTERM after step (\d)") as stopped:
     _train(workdirs, 6, seeds=[3, 5])

@@ -162,17 +162,26 @@ def _hook_batch(monkeypatch, hook):
   monkeypatch.setattr(experiment_lib.Experiment, "batch", hooked)
 
 
+def _signal_at(step, signum):
+  """A batch hook that sends this process `signum` once, when the loop asks
+  for the batch of `step` (batches are made ahead: the stop lands a step or
+  two later)."""
+  sent = []
+
+  def hook(batch_step, batch):
+    if batch_step == step and not sent:
+      sent.append(step)
+      os.kill(os.getpid(), signum)
+    return batch
+
+  return hook
+
+
 def test_sigterm_saves_stops_and_resumes_exactly(uninterrupted, tmp_path,
                                                  monkeypatch):
   _, want = uninterrupted
   workdir = str(tmp_path)
-
-  def terminate_at_4(step, batch):
-    if step == 4:  # Batches are made ahead: the stop lands a step or 2 later.
-      os.kill(os.getpid(), signal.SIGTERM)
-    return batch
-
-  _hook_batch(monkeypatch, terminate_at_4)
+  _hook_batch(monkeypatch, _signal_at(4, signal.SIGTERM))
   with pytest.raises(preemption.Preempted,
                      match=r"Stopped by SIGTERM after step (\d)") as stopped:
     _train(workdir, 6)
@@ -194,15 +203,7 @@ def test_ctrl_c_leaves_samples_to_the_resumed_run(uninterrupted, tmp_path,
   _, want = uninterrupted
   workdir = str(tmp_path)
   every_step = ["train.sample_every = 1"]
-  sent = []
-
-  def interrupt(step, batch):
-    if step == 2 and not sent:
-      sent.append(step)
-      os.kill(os.getpid(), signal.SIGINT)
-    return batch
-
-  _hook_batch(monkeypatch, interrupt)
+  _hook_batch(monkeypatch, _signal_at(2, signal.SIGINT))
   with pytest.raises(preemption.Preempted,
                      match=r"Stopped by SIGINT after step (\d)") as stopped:
     _train(workdir, 6, bindings=every_step)

@@ -5,8 +5,9 @@ skipped, so re-running a killed study resumes it (an unfinished trial from
 its last checkpoint). The seeds of a setting train together in one vmapped
 step (`train.train(..., seeds=...)`) unless the study says otherwise; if one
 of them diverges (or a stop left their checkpoints at different steps) the
-group stops and its seeds go on one by one, under the divergence guard. Workers (`worker` of `num_workers` processes, on one host
-or several sharing the workdir) take every num_workers-th setting.
+group stops and its seeds go on one by one, under the divergence guard.
+Workers (`worker` of `num_workers` processes, on one host or several sharing
+the workdir) take every num_workers-th setting.
 """
 
 import os
