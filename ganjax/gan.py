@@ -1,7 +1,9 @@
 """The GAN specification: which networks, loss, penalty and optimizers.
 
 `GAN` is static configuration closed over by the jitted steps; everything that
-changes during training lives in `state.GANState`. It is built from gin by
+changes during training lives in `state.GANState`, and so do λ and the
+optimizers' numbers (`state.hyperparams`), which the step reads from there so
+that runs differing only in them can share it. It is built from gin by
 `make_gan` (gin name `GAN`):
 
   GAN.generator = @models.dcgan.Generator

@@ -9,8 +9,11 @@ optimizers and learning-rate schedules as `optax.*` (bind G's and D's in the `ge
 `train.*`, `evaluation.*` and the divergence guard's `guard.*`.
 """
 
+import inspect
+
 import flax.linen as nn
 import gin
+import jax.numpy as jnp
 import optax
 
 # pylint: disable=unused-import
@@ -38,8 +41,25 @@ from ganjax.models import resnet_stl
 from ganjax.models import sndcgan
 # pylint: enable=unused-import
 
-for _fn in (optax.adam, optax.adamw, optax.sgd, optax.rmsprop,
-            optax.cosine_decay_schedule, optax.linear_schedule,
+
+
+def _injected(optimizer, static_args: tuple[str, ...]):
+  """`optimizer` keeping its numeric arguments (learning rate, betas, …) in
+  its state (optax.inject_hyperparams), so that runs differing only in them
+  can share one compiled step (`train.train(..., bindings=...)`). Its own
+  signature is kept, so that gin's operative config lists its defaults."""
+  injected = optax.inject_hyperparams(optimizer, static_args=static_args,
+                                      hyperparam_dtype=jnp.float32)
+  injected.__signature__ = inspect.signature(optimizer)
+  return injected
+
+
+for _fn, _static in ((optax.adam, ()), (optax.adamw, ("mask",)),
+                     (optax.sgd, ()), (optax.rmsprop, ())):
+  gin.external_configurable(_injected(_fn, _static), name=_fn.__name__,
+                            module="optax")
+
+for _fn in (optax.cosine_decay_schedule, optax.linear_schedule,
             optax.constant_schedule):
   gin.external_configurable(_fn, module="optax")
 

@@ -22,6 +22,7 @@ class GANState(flax.struct.PyTreeNode):
       folds it into the step's key.
     lr_scale: multiplies both optimizers' updates, i.e. the learning rates;
       lowered by roll-backs.
+    penalty_weight: λ, `GAN.penalty_weight`, read from here by the step.
   """
   step: jax.Array
   g_params: Any
@@ -33,6 +34,51 @@ class GANState(flax.struct.PyTreeNode):
   ema_params: Any
   restores: jax.Array
   lr_scale: jax.Array
+  penalty_weight: jax.Array
+
+  @property
+  def hyperparams(self) -> dict[str, Any]:
+    """The values that `hyperparams(gan)` gives, as this state holds them."""
+    return {"g_optimizer": _injected(self.g_opt_state),
+            "d_optimizer": _injected(self.d_opt_state),
+            "penalty_weight": self.penalty_weight}
+
+  def with_hyperparams(self, hyperparams: dict[str, Any]) -> "GANState":
+    """This state with the values of `hyperparams(gan)` of another GAN."""
+    return self.replace(
+        g_opt_state=_with_injected(self.g_opt_state,
+                                   hyperparams["g_optimizer"]),
+        d_opt_state=_with_injected(self.d_opt_state,
+                                   hyperparams["d_optimizer"]),
+        penalty_weight=hyperparams["penalty_weight"])
+
+
+def hyperparams(gan: gan_lib.GAN) -> dict[str, Any]:
+  """The hyperparameters that the train step reads from the state, not from
+  `gan`: the optimizers' numeric arguments (those of optimizers built by
+  `optax.inject_hyperparams`, as gin's `optax.*` are) and λ.
+
+  Runs whose GANs differ only in these values can be stacked and share one
+  compiled step (`train.train(..., bindings=...)`).
+  """
+  return {"g_optimizer": _injected(gan.g_optimizer.init({})),
+          "d_optimizer": _injected(gan.d_optimizer.init({})),
+          "penalty_weight": jnp.float32(gan.penalty_weight)}
+
+
+def _injected(opt_state: Any) -> dict[str, jax.Array]:
+  """The constant injected hyperparameters of an optimizer's state: not the
+  scheduled ones, which the update computes from the step; {} if the
+  optimizer was not built by `optax.inject_hyperparams`."""
+  scheduled = getattr(opt_state, "hyperparams_states", {})
+  return {k: v for k, v in getattr(opt_state, "hyperparams", {}).items()
+          if k not in scheduled}
+
+
+def _with_injected(opt_state: Any, values: dict[str, jax.Array]) -> Any:
+  if not values:
+    return opt_state
+  return opt_state._replace(hyperparams={**opt_state.hyperparams, **values})
 
 
 def _split(variables: dict[str, Any]) -> tuple[Any, gan_lib.Collections]:
@@ -61,4 +107,5 @@ def create_state(gan: gan_lib.GAN, rng: jax.Array,
       # A copy: the state is donated to the step, and no buffer may appear twice.
       ema_params=(None if gan.ema_decay is None else
                   jax.tree.map(jnp.copy, g_params)),
-      restores=jnp.zeros([], jnp.int32), lr_scale=jnp.ones([], jnp.float32))
+      restores=jnp.zeros([], jnp.int32), lr_scale=jnp.ones([], jnp.float32),
+      penalty_weight=jnp.float32(gan.penalty_weight))

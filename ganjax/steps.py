@@ -80,7 +80,7 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
             gan.discriminator, d_params, state.d_collections, x, y_real,
             train=True)[0],
         d_params=d_params, real=real, fake=fake, rng=penalty_rng)
-    total = loss.d_loss + gan.penalty_weight * penalty
+    total = loss.d_loss + state.penalty_weight * penalty
     metrics = {"d_loss": loss.d_loss, "d_loss_real": loss.d_loss_real,
                "d_loss_fake": loss.d_loss_fake, "penalty": penalty,
                "d_real": jnp.mean(out.d_real), "d_fake": jnp.mean(out.d_fake)}

@@ -1,10 +1,12 @@
 """The training loop: steps, logging, samples and checkpoints; no model math.
 
-One run trains one state in one workdir. Runs that differ only in
-`experiment.seed` can be trained together (`train(..., seeds=...)`): their
-states are stacked and one compiled step, `jax.vmap` of the train step,
-updates them all, while each keeps its own ordinary workdir (checkpoints,
-samples, scores, configs), from which it can also go on alone.
+One run trains one state in one workdir. Runs that differ only in their
+seed or in hyperparameters the step reads from the state (learning rates and
+the optimizers' other numbers, λ: `state.hyperparams`) can be trained
+together (`train(..., seeds=...)` or `bindings=...`): their states are
+stacked and one compiled step, `jax.vmap` of the train step, updates them
+all, while each keeps its own ordinary workdir (checkpoints, samples, scores,
+configs), from which it can also go on alone.
 """
 
 import contextlib
@@ -81,15 +83,20 @@ def write_samples(workdir: str, step: int, exp: experiment_lib.Experiment,
   return scores
 
 
-class SeedsDivergedError(guard.DivergedError):
+class GroupDivergedError(guard.DivergedError):
   """Runs trained together hit non-finite values. Their last checkpoints are
-  kept; run them one by one (`train` without `seeds`) to resume them under
-  the guard's policy, which can roll a single run back."""
+  kept; run them one by one (`train` without `seeds` or `bindings`) to
+  resume them under the guard's policy, which can roll a single run back."""
 
 
-class SeedsApartError(RuntimeError):
+class GroupApartError(RuntimeError):
   """Runs to be trained together resume from different steps; train them
   one by one."""
+
+
+class GroupMismatchError(ValueError):
+  """Runs to be trained together differ in more than the values the step
+  reads from the state; train them one by one."""
 
 
 class _Settings(NamedTuple):
@@ -119,13 +126,14 @@ class _Settings(NamedTuple):
 
 
 @gin.configurable("train",
-                  denylist=["workdir", "override_config", "seeds"])
+                  denylist=["workdir", "override_config", "seeds", "bindings"])
 def train(workdir: str | Sequence[str], num_steps: int = gin.REQUIRED,
           log_every: int = 100, sample_every: int = 1000,
           checkpoint_every: int = 1000, max_checkpoints: int = 3,
           keep_checkpoint_every: int = 0, num_sample_images: int = 64,
           eval_every: int = 0, override_config: bool = False,
-          seeds: Sequence[int] | None = None):
+          seeds: Sequence[int] | None = None,
+          bindings: Sequence[Sequence[str]] | None = None):
   """Trains the gin-configured experiment in `workdir`, resuming if it can.
 
   Args:
@@ -148,17 +156,22 @@ def train(workdir: str | Sequence[str], num_steps: int = gin.REQUIRED,
       differs from this one (`config.check_unchanged`).
     seeds: train one run per seed, all in one vmapped step, each with this
       config but `experiment.seed` = its seed. Single process; no roll-back
-      on divergence (SeedsDivergedError instead).
+      on divergence (GroupDivergedError instead).
+    bindings: like `seeds`, one run per workdir with these gin bindings
+      added to the config, e.g. `["experiment.seed = 1", "LR = 3e-4"]`.
+      They may change the seed, the data, and the values the step reads
+      from the state (`state.hyperparams`), nothing else.
 
   Returns:
-    The final train state (with `seeds`: a list of them).
+    The final train state (with `seeds` or `bindings`: a list of them).
 
   Raises:
     preemption.Preempted: on SIGTERM/SIGINT, after writing a checkpoint.
     guard.DivergedError: on non-finite values the guard policy gives up on
-      (with `seeds`, SeedsDivergedError at the first).
-    SeedsApartError: with `seeds`, when the runs' checkpoints are at
-      different steps.
+      (with `seeds` or `bindings`, GroupDivergedError at the first).
+    GroupApartError: with `seeds` or `bindings`, when the runs' checkpoints
+      are at different steps.
+    GroupMismatchError: when `bindings` change more than they may.
   """
   settings = _Settings(num_steps, log_every, sample_every, checkpoint_every,
                        eval_every, max_checkpoints, keep_checkpoint_every,
@@ -166,9 +179,16 @@ def train(workdir: str | Sequence[str], num_steps: int = gin.REQUIRED,
   for name, value in settings._asdict().items():
     if value < 0:
       raise ValueError(f"train.{name} must be >= 0, got {value}.")
-  if seeds is None:
+  if seeds is not None:
+    if bindings is not None:
+      raise ValueError("Give train() seeds or bindings, not both.")
+    if len(set(seeds)) != len(seeds):
+      raise ValueError(f"Give distinct seeds; got {list(seeds)}.")
+    bindings = [[f"experiment.seed = {seed}"] for seed in seeds]
+  if bindings is None:
     return _train_one(workdir, settings, override_config)
-  return _train_seeds(list(workdir), list(seeds), settings, override_config)
+  return _train_group(list(workdir), [list(b) for b in bindings], settings,
+                      override_config)
 
 
 def _trace(exp: experiment_lib.Experiment,
@@ -180,6 +200,25 @@ def _trace(exp: experiment_lib.Experiment,
   jax.eval_shape(functools.partial(steps.train_step, exp.gan), template,
                  exp.batch_shapes(), exp.train_key)
   return template
+
+
+def _with_config_hyperparams(state: state_lib.GANState,
+                             exp: experiment_lib.Experiment,
+                             part: partitioning.Partitioning,
+                             template: state_lib.GANState
+                             ) -> state_lib.GANState:
+  """A restored state with the config's hyperparameters, which a resume
+  with `override_config` may have changed (e.g. a lower learning rate)."""
+  configured = jax.tree.map(np.asarray, state_lib.hyperparams(exp.gan))
+  restored = jax.device_get(state.hyperparams)
+  if all(jax.tree.leaves(jax.tree.map(np.array_equal, restored,
+                                      configured))):
+    return state
+  logging.info("Hyperparameters from the config, not the checkpoint: %s",
+               configured)
+  return jax.jit(state_lib.GANState.with_hyperparams,
+                 out_shardings=part.state(template), donate_argnums=0)(
+                     state, configured)
 
 
 def _train_one(workdir: str, settings: _Settings,
@@ -196,6 +235,8 @@ def _train_one(workdir: str, settings: _Settings,
     state = run.restore(template, override_config)
     if state is None:
       state = part.init(exp.init_state, template)
+    else:
+      state = _with_config_hyperparams(state, exp, part, template)
     run.catch_up(state)
     init = functools.partial(part.init, exp.init_state, template)
     loop = _Loop([run], False, settings, stop,
@@ -205,13 +246,52 @@ def _train_one(workdir: str, settings: _Settings,
     return loop.run(state)
 
 
-def _train_seeds(workdirs: list[str], seeds: list[int], settings: _Settings,
+# What the runs of a group share besides their computation: the settings of
+# the loop, the evaluation and the guard, read from gin outside the step.
+_SHARED_CONFIGURABLES = ("train", "evaluation", "guard")
+
+
+def _shared_settings() -> dict[str, Any]:
+  return {name: gin.get_bindings(name) for name in _SHARED_CONFIGURABLES}
+
+
+def _init_with(exp: experiment_lib.Experiment
+               ) -> Callable[[jax.Array, Any], state_lib.GANState]:
+  """The init as a function of the key and the hyperparameters."""
+  return lambda key, hyperparams: exp.init_state(key).with_hyperparams(
+      hyperparams)
+
+
+def _computation(exp: experiment_lib.Experiment,
+                 template: state_lib.GANState) -> list[str]:
+  """The init and the train step lowered to StableHLO text, with the key,
+  the state and the hyperparameters as inputs: runs with equal texts compute
+  the same thing but for those inputs. (Lowered, not jaxprs: lowering drops
+  the dead code that building an optimizer leaves.) Tracing the step also
+  records it in the operative config."""
+  init = jax.jit(_init_with(exp)).lower(exp.init_key,
+                                        state_lib.hyperparams(exp.gan))
+  step = jax.jit(functools.partial(steps.train_step, exp.gan)).lower(
+      template, exp.batch_shapes(), exp.train_key)
+  return [lowered.as_text(debug_info=False) for lowered in (init, step)]
+
+
+def _train_group(workdirs: list[str], bindings: list[list[str]],
+                 settings: _Settings,
                  override_config: bool) -> list[state_lib.GANState]:
-  if len(workdirs) != len(seeds) or len(set(seeds)) != len(seeds):
-    raise ValueError(f"Give one workdir per seed and distinct seeds; got "
-                     f"{len(workdirs)} workdirs for seeds {seeds}.")
+  if len(workdirs) != len(bindings):
+    raise ValueError(f"Give one workdir per seed (or per list of bindings); "
+                     f"got {len(workdirs)} workdirs for {len(bindings)}.")
+  if len(set(map(tuple, bindings))) != len(bindings):
+    raise ValueError(f"Runs trained together need distinct bindings; got "
+                     f"{bindings}.")
+  names = [sorted(b.split("=", 1)[0].strip() for b in run) for run in bindings]
+  if any(n != names[0] for n in names):
+    raise ValueError(
+        f"Runs trained together must bind the same names (each run's "
+        f"bindings are parsed over the previous run's); got {bindings}.")
   if jax.process_count() > 1:
-    raise ValueError("Seeds trained together run in a single process; "
+    raise ValueError("Runs trained together run in a single process; "
                      "spread a study's trials over processes instead.")
   with contextlib.ExitStack() as stack:
     for workdir in workdirs:
@@ -219,36 +299,58 @@ def _train_seeds(workdirs: list[str], seeds: list[int], settings: _Settings,
     stop = stack.enter_context(preemption.StopRequests())
     part = partitioning.make()
     make_extractor = features.factory()  # One Inception for all runs.
-    runs, states, template = [], [], None
-    for workdir, seed in zip(workdirs, seeds):
+    shared = _shared_settings()
+    runs, states, computation = [], [], None
+    for workdir, run_bindings in zip(workdirs, bindings):
       with gin.unlock_config():
-        gin.bind_parameter("experiment.seed", seed)
+        gin.parse_config(run_bindings)
       exp = experiment_lib.make_experiment()
-      if template is None:  # The same for every seed.
-        template = _trace(exp, part)
+      template = part.abstract(jax.eval_shape(exp.init_state))
+      mine = _computation(exp, template)
+      if computation is None:
+        computation = mine
+      elif mine != computation:
+        raise GroupMismatchError(
+            f"The bindings {run_bindings} of {workdir} change the model, its "
+            "init or its train step beyond the values the step reads from "
+            "the state (state.hyperparams: the optimizers' numbers and λ), "
+            "so it cannot be trained together with "
+            f"{bindings[0]}; train them one by one.")
+      if _shared_settings() != shared:
+        raise GroupMismatchError(
+            f"The bindings {run_bindings} of {workdir} change settings the "
+            f"runs share ({', '.join(_SHARED_CONFIGURABLES)}.*); train them "
+            "one by one.")
       run = stack.enter_context(_Run(workdir, exp, settings, make_extractor))
       runs.append(run)
-      states.append(run.restore(template, override_config))
-    gan = runs[0].exp.gan
-    keys = jnp.stack([run.exp.init_key for run in runs])
-    init = jax.jit(lambda: jax.vmap(runs[0].exp.init_state)(keys))
+      state = run.restore(template, override_config)
+      states.append(None if state is None else state.with_hyperparams(
+          state_lib.hyperparams(exp.gan)))
 
     resumed = [None if s is None else int(s.step) for s in states]
     if len(set(resumed)) > 1:
-      raise SeedsApartError(
+      raise GroupApartError(
           f"The runs' latest checkpoints are at different steps ({resumed}: "
           "a stop came between their writes), so they cannot go on together; "
           "train them one by one.")
-    state = (init() if states[0] is None else
-             jax.tree.map(lambda *xs: jnp.stack(xs), *states))
+    keys = jnp.stack([run.exp.init_key for run in runs])
+    hyperparams = _stack([state_lib.hyperparams(run.exp.gan) for run in runs])
+    init = jax.jit(lambda: jax.vmap(_init_with(runs[0].exp))(keys,
+                                                             hyperparams))
+    state = init() if states[0] is None else _stack(states)
     for i, run in enumerate(runs):
       run.catch_up(_unstack(state, i))
     loop = _Loop(runs, True, settings, stop,
-                 jax.jit(jax.vmap(functools.partial(steps.train_step, gan)),
+                 jax.jit(jax.vmap(functools.partial(steps.train_step,
+                                                    runs[0].exp.gan)),
                          donate_argnums=0),
                  functools.partial(jax.tree.map, jnp.asarray), init)
     state = loop.run(state)
     return [_unstack(state, i) for i in range(len(runs))]
+
+
+def _stack(trees: list[Any]) -> Any:
+  return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
 
 
 def _unstack(state: Any, i: int) -> Any:
@@ -433,7 +535,7 @@ class _Loop:
                  diverged: str) -> state_lib.GANState:
     """The last checkpoint (or a fresh start) with one more roll-back."""
     if self.stacked:
-      raise SeedsDivergedError(
+      raise GroupDivergedError(
           f"Non-finite values at {diverged}. Runs trained together do not "
           "roll back: their last checkpoints are kept; train them one by "
           "one to resume them under the guard policy.")

@@ -13,6 +13,7 @@ from ganjax import config
 from ganjax import experiment as experiment_lib
 from ganjax import gan as gan_lib
 from ganjax import steps
+from ganjax import train
 from ganjax.studies import spec
 
 _EXPERIMENTS = sorted(glob.glob(os.path.join(config.CONFIG_DIR, "experiments",
@@ -112,6 +113,29 @@ def test_study_trials_parse_and_build(path, clean_gin, mock_tfds):
     _check_parsed_experiment()
     assert gin.query_parameter("experiment.seed") == trial.seed
     gin.clear_config()
+
+
+def _computation(study, trial):
+  config.parse(study.gin_files, [*study.bindings, *trial.bindings])
+  try:
+    exp = experiment_lib.make_experiment()
+    return train._computation(exp, jax.eval_shape(exp.init_state))
+  finally:
+    gin.clear_config()
+
+
+@pytest.mark.parametrize("path", [p for p in _STUDIES
+                                  if spec.load(p).vmap_axes], ids=_name)
+def test_vmapped_settings_of_a_study_share_their_computation(
+    path, clean_gin, mock_tfds):
+  # Two settings of each group differ in the vmapped axes' values only in
+  # the train state: the group can share one compiled step.
+  study = spec.load(path)
+  for group in study.groups():
+    first, other = group[0], next(t for t in group
+                                  if t.setting != group[0].setting)
+    assert first.values != other.values
+    assert _computation(study, first) == _computation(study, other)
 
 
 @pytest.mark.parametrize("path", _DATASETS, ids=_name)

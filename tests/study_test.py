@@ -26,7 +26,7 @@ def _mtimes(directory):
 def test_killed_study_resumes_then_tabulates_and_plots(tmp_path, clean_gin):
   workdir = str(tmp_path)
   study = spec.load(_STUDY, [])
-  first, second = study.settings()
+  first, second = study.groups()
   env = dict(os.environ, JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3")
   process = subprocess.Popen(
       [sys.executable, "-m", "ganjax.study", f"--study={_STUDY}",
@@ -74,9 +74,11 @@ def test_workers_split_the_settings(tmp_path, clean_gin, monkeypatch):
   study = spec.load(_STUDY, [])
   trained = []
   monkeypatch.setattr(runner.train, "train",
-                      lambda workdir, seeds=None: trained.append(seeds))
+                      lambda workdir, bindings=None: trained.append(workdir))
   runner.run(study, str(tmp_path), worker=1, num_workers=2)
-  assert trained == [[0, 1]]  # The second setting's seeds, together.
+  # The second setting's seeds, together.
+  assert [[os.path.basename(w) for w in ws] for ws in trained] == [
+      ["001-seed0", "001-seed1"]]
   with pytest.raises(ValueError, match="worker 2 is not one of 2"):
     runner.run(study, str(tmp_path), worker=2, num_workers=2)
 
@@ -86,13 +88,28 @@ def test_a_group_that_cannot_go_on_together_goes_on_alone(tmp_path, clean_gin,
   study = spec.load(_STUDY, [])
   calls = []
 
-  def fake_train(workdir, seeds=None):
-    calls.append(seeds or os.path.basename(workdir))
-    if seeds:
-      raise runner.train.SeedsApartError("apart")
+  def fake_train(workdir, bindings=None):
+    calls.append("together" if bindings else os.path.basename(workdir))
+    if bindings:
+      assert bindings == [t.bindings for t in study.groups()[0]]
+      raise runner.train.GroupApartError("apart")
 
   monkeypatch.setattr(runner.train, "train", fake_train)
   runner.run(study, str(tmp_path), worker=0, num_workers=2)
-  assert calls == [[0, 1], "000-seed0", "000-seed1"]
-  assert [runner.status(str(tmp_path), t) for t in study.settings()[0]] == [
+  assert calls == ["together", "000-seed0", "000-seed1"]
+  assert [runner.status(str(tmp_path), t) for t in study.groups()[0]] == [
       "done", "done"]
+
+
+def test_a_vmapped_axis_that_changes_the_step_is_refused(tmp_path, clean_gin,
+                                                         monkeypatch):
+  study = spec.load(_STUDY, ["study.vmap_axes = ['GAN.loss']"])
+  assert len(study.groups()) == 1
+
+  def fake_train(workdir, bindings=None):
+    raise runner.train.GroupMismatchError("the step differs")
+
+  monkeypatch.setattr(runner.train, "train", fake_train)
+  with pytest.raises(ValueError, match=r"the step differs\nstudy.vmap_axes "
+                     r"\['GAN.loss'\]: remove the axes"):
+    runner.run(study, str(tmp_path))

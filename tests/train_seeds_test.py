@@ -1,5 +1,6 @@
-"""Tests of ganjax.train with `seeds`: runs trained together in one vmapped
-step match the same runs trained one by one, and stay ordinary runs."""
+"""Tests of ganjax.train with `seeds` or `bindings`: runs trained together in
+one vmapped step match the same runs trained one by one, and stay ordinary
+runs."""
 
 import os
 import re
@@ -29,7 +30,7 @@ def one_by_one(tmp_path_factory):
   for seed in (3, 5):
     workdir = str(tmp_path_factory.mktemp(f"seed{seed}"))
     runs[seed] = workdir, _train(workdir, 6,
-                                 bindings=[f"experiment.seed = {seed}"])
+                                 gin_bindings=[f"experiment.seed = {seed}"])
   return runs
 
 
@@ -62,7 +63,7 @@ def test_seeds_resume_together_or_alone(one_by_one, tmp_path, monkeypatch):
   for state, seed in zip(together, (3, 5)):
     _assert_close(state, one_by_one[seed][1])
   # A run of a group goes on alone like any run.
-  alone = _train(workdirs[1], 9, bindings=["experiment.seed = 5"])
+  alone = _train(workdirs[1], 9, gin_bindings=["experiment.seed = 5"])
   assert int(alone.step) == 9
 
 
@@ -85,13 +86,13 @@ def test_sigterm_stops_the_group_after_one_step_and_it_resumes(
 
 def test_diverged_seed_stops_the_group_naming_it(tmp_path):
   workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
-  with pytest.raises(train.SeedsDivergedError,
+  with pytest.raises(train.GroupDivergedError,
                      match=r"Non-finite values at step \d+ \(.*\) in "
                      r".*a\. Runs trained together do not roll back"):
-    _train(workdirs, 6, seeds=[3, 5], bindings=[
+    _train(workdirs, 6, seeds=[3, 5], gin_bindings=[
         "discriminator/optax.adam.learning_rate = 1e30",
         "generator/optax.adam.learning_rate = 1e30"])
-  assert issubclass(train.SeedsDivergedError, guard.DivergedError)
+  assert issubclass(train.GroupDivergedError, guard.DivergedError)
 
 
 def test_seeds_need_one_workdir_each(tmp_path):
@@ -103,7 +104,54 @@ def test_seeds_need_one_workdir_each(tmp_path):
 
 def test_seeds_at_different_steps_cannot_go_on_together(tmp_path):
   workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
-  _train(workdirs[0], 3, bindings=["experiment.seed = 3"])
-  with pytest.raises(train.SeedsApartError,
+  _train(workdirs[0], 3, gin_bindings=["experiment.seed = 3"])
+  with pytest.raises(train.GroupApartError,
                      match=r"different steps \(\[3, None\]"):
     _train(workdirs, 6, seeds=[3, 5])
+
+
+# Learning rates and λ (with R1, so that λ matters) of two runs.
+_R1 = ["GAN.penalty = @penalties.r1"]
+_HYPERPARAMETERS = [
+    [f"{scope}/optax.adam.learning_rate = {lr}" for scope in
+     ("generator", "discriminator")] + [f"GAN.penalty_weight = {weight}"]
+    for lr, weight in (("1e-3", "0.5"), ("3e-4", "4.0"))]
+
+
+def test_hyperparameters_trained_together_match_one_by_one(tmp_path):
+  workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
+  together = _train(workdirs, 4, gin_bindings=_R1, bindings=_HYPERPARAMETERS)
+  for workdir, state, run in zip(workdirs, together, _HYPERPARAMETERS):
+    alone = _train(workdir + "_alone", 4, gin_bindings=_R1 + run)
+    g_lr, _, weight = run
+    _assert_close(state, alone)
+    lr = float(g_lr.split("=")[1])
+    np.testing.assert_allclose(
+        state.hyperparams["g_optimizer"]["learning_rate"], lr)
+    np.testing.assert_allclose(
+        state.hyperparams["d_optimizer"]["learning_rate"], lr)
+    np.testing.assert_allclose(state.penalty_weight,
+                               float(weight.split("=")[1]))
+    with open(os.path.join(workdir, "operative_config.gin")) as f:
+      assert f"generator/adam.learning_rate = {lr}\n" in f.read()
+
+
+@pytest.mark.parametrize("name,values,match", [
+    ("GAN.z_dim", (2, 3), "change the model, its init or its train step"),
+    # Only the init differs.
+    ("initializers.normal.stddev", (0.02, 0.5), "change the model, its init"),
+    ("train.log_every", (2, 3), r"settings the runs share \(train, "),
+])
+def test_runs_that_compute_differently_are_not_trained_together(
+    tmp_path, name, values, match):
+  workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
+  with pytest.raises(train.GroupMismatchError, match=match):
+    _train(workdirs, 3, gin_bindings=[
+        "models.mlp.Generator.kernel_init = @initializers.normal()"],
+           bindings=[[f"{name} = {v}"] for v in values])
+
+
+def test_runs_trained_together_bind_the_same_names(tmp_path):
+  with pytest.raises(ValueError, match="must bind the same names"):
+    _train([str(tmp_path / "a"), str(tmp_path / "b")], 3, bindings=[
+        ["experiment.seed = 1"], ["experiment.seed = 2", "GAN.z_dim = 3"]])

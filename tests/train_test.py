@@ -43,12 +43,12 @@ _BINDINGS = [
 
 
 def _train(workdir, num_steps, monkeypatch=None, seen_steps=None,
-           bindings=(), **kwargs):
+           gin_bindings=(), **kwargs):
   """Parses the tiny ring config for `num_steps` and trains in `workdir`."""
   gin.clear_config()
   try:
     config.parse(_FILES, _BINDINGS + [f"train.num_steps = {num_steps}",
-                                      *bindings])
+                                      *gin_bindings])
     if seen_steps is not None:
       batch = experiment_lib.Experiment.batch
 
@@ -206,13 +206,13 @@ def test_ctrl_c_leaves_samples_to_the_resumed_run(uninterrupted, tmp_path,
   _hook_batch(monkeypatch, _signal_at(2, signal.SIGINT))
   with pytest.raises(preemption.Preempted,
                      match=r"Stopped by SIGINT after step (\d)") as stopped:
-    _train(workdir, 6, bindings=every_step)
+    _train(workdir, 6, gin_bindings=every_step)
   monkeypatch.undo()
   assert stopped.value.exit_code == 130
   stop_step = int(re.search(r"after step (\d)", str(stopped.value)).group(1))
   sample = os.path.join(workdir, "samples", f"step_{stop_step:08d}.png")
   assert not os.path.exists(sample)  # The stop came first...
-  resumed = _train(workdir, 6, bindings=every_step)
+  resumed = _train(workdir, 6, gin_bindings=every_step)
   assert os.path.exists(sample)  # ...and the resumed run drew it.
   assert len(os.listdir(os.path.join(workdir, "samples"))) == 6
   jax.tree.map(np.testing.assert_array_equal, resumed, want)
@@ -278,7 +278,7 @@ def test_divergence_stops_with_a_report(tmp_path, monkeypatch):
 
 def test_divergence_from_a_huge_learning_rate_is_caught(tmp_path):
   with pytest.raises(guard.DivergedError, match="non-finite values"):
-    _train(str(tmp_path), 6, bindings=[
+    _train(str(tmp_path), 6, gin_bindings=[
         "discriminator/optax.adam.learning_rate = 1e30",
         "generator/optax.adam.learning_rate = 1e30"])
 
@@ -288,8 +288,8 @@ def test_divergence_rolls_back_with_lower_learning_rate(tmp_path, monkeypatch,
   workdir = str(tmp_path)
   hook, poisoned = _nan_at(4, times=1)
   _hook_batch(monkeypatch, hook)
-  state = _train(workdir, 6, bindings=["guard.action = 'restore'",
-                                       "guard.lr_factor = 0.5"])
+  state = _train(workdir, 6, gin_bindings=["guard.action = 'restore'",
+                                           "guard.lr_factor = 0.5"])
   assert poisoned == [4]
   assert int(state.step) == 6
   assert int(state.restores) == 1 and float(state.lr_scale) == 0.5
@@ -303,8 +303,8 @@ def test_divergence_rolls_back_with_lower_learning_rate(tmp_path, monkeypatch,
 def test_divergence_gives_up_after_max_restores(tmp_path, monkeypatch):
   _hook_batch(monkeypatch, _nan_at(4)[0])
   with pytest.raises(guard.DivergedError, match="after 2 roll-back"):
-    _train(str(tmp_path), 6, bindings=["guard.action = 'restore'",
-                                       "guard.max_restores = 2"])
+    _train(str(tmp_path), 6, gin_bindings=["guard.action = 'restore'",
+                                           "guard.max_restores = 2"])
 
 
 def test_changed_config_is_refused_unless_overridden(uninterrupted, tmp_path):
@@ -312,12 +312,25 @@ def test_changed_config_is_refused_unless_overridden(uninterrupted, tmp_path):
   _train(workdir, 3)
   with pytest.raises(config.ConfigChangedError,
                      match=r"experiment.batch_size: 16 -> 32"):
-    _train(workdir, 6, bindings=["experiment.batch_size = 32"])
+    _train(workdir, 6, gin_bindings=["experiment.batch_size = 32"])
   longer = _train(workdir, 6)  # Run length is free to change.
   jax.tree.map(np.testing.assert_array_equal, longer, uninterrupted[1])
-  _train(workdir, 9, bindings=["GAN.ema_decay = 0.9"], override_config=True)
+  _train(workdir, 9, gin_bindings=["GAN.ema_decay = 0.9"],
+         override_config=True)
   assert os.path.exists(os.path.join(
       workdir, "operative_config.until_step_6.gin"))
+
+
+def test_a_resume_with_override_config_takes_the_new_learning_rate(
+    tmp_path):
+  workdir = str(tmp_path)
+  _train(workdir, 3)
+  lower = [f"{scope}/optax.adam.learning_rate = 5e-5"
+           for scope in ("generator", "discriminator")]
+  state = _train(workdir, 6, gin_bindings=lower, override_config=True)
+  for name in ("g_optimizer", "d_optimizer"):
+    np.testing.assert_allclose(state.hyperparams[name]["learning_rate"],
+                               5e-5)
 
 
 def test_busy_workdir_is_refused(tmp_path):
@@ -346,7 +359,7 @@ def test_bad_combinations_fail_before_training(bindings, error, match,
                                                tmp_path, monkeypatch):
   seen = []
   with pytest.raises(error, match=match):
-    _train(str(tmp_path), 3, monkeypatch, seen, bindings=bindings)
+    _train(str(tmp_path), 3, monkeypatch, seen, gin_bindings=bindings)
   assert not seen
 
 

@@ -2,12 +2,13 @@
 
 A trial's `status` file says "done" or "failed: <why>"; trials with one are
 skipped, so re-running a killed study resumes it (an unfinished trial from
-its last checkpoint). The seeds of a setting train together in one vmapped
-step (`train.train(..., seeds=...)`) unless the study says otherwise; if one
+its last checkpoint). The seeds of a setting, and the settings that differ
+only in the study's `vmap_axes`, train together in one vmapped step
+(`train.train(..., bindings=...)`) unless the study says otherwise; if one
 of them diverges (or a stop left their checkpoints at different steps) the
-group stops and its seeds go on one by one, under the divergence guard.
+group stops and its trials go on one by one, under the divergence guard.
 Workers (`worker` of `num_workers` processes, on one host or several sharing
-the workdir) take every num_workers-th setting.
+the workdir) take every num_workers-th group.
 """
 
 import os
@@ -64,15 +65,18 @@ def _train_alone(study: spec_lib.Study, workdir: str,
 
 def _train_together(study: spec_lib.Study, workdir: str,
                     trials: list[spec_lib.Trial]) -> None:
-  """The trials (one setting, several seeds) in one vmapped run; one by one
-  if it diverges."""
+  """The trials (seeds, settings of the vmapped axes) in one vmapped run;
+  one by one if it diverges."""
   _parse(study, trials[0])
   try:
     train.train([trial_dir(workdir, t) for t in trials],
-                seeds=[t.seed for t in trials])
-  except (train.SeedsDivergedError, train.SeedsApartError) as e:
-    logging.warning("%s\nTraining the seeds of setting %d one by one.", e,
-                    trials[0].setting)
+                bindings=[t.bindings for t in trials])
+  except train.GroupMismatchError as e:
+    raise ValueError(f"{e}\nstudy.vmap_axes {study.vmap_axes}: remove the "
+                     "axes that change more than that.") from e
+  except (train.GroupDivergedError, train.GroupApartError) as e:
+    logging.warning("%s\nTraining trials %s one by one.", e,
+                    [t.name for t in trials])
     for trial in trials:
       _train_alone(study, workdir, trial)
     return
@@ -89,21 +93,23 @@ def run(study: spec_lib.Study, workdir: str, worker: int = 0,
       checkpoints; re-running resumes.
     config.ConfigChangedError: when a trial's workdir holds a run of another
       config (the study file changed under an existing workdir).
+    ValueError: when an axis of `vmap_axes` changes more than the values the
+      train step reads from the state.
   """
   if not 0 <= worker < num_workers:
     raise ValueError(f"worker {worker} is not one of {num_workers} workers.")
   try:
-    for setting in study.settings()[worker::num_workers]:
-      pending = [t for t in setting if status(workdir, t) is None]
+    for group in study.groups()[worker::num_workers]:
+      pending = [t for t in group if status(workdir, t) is None]
       for trial in pending:
         os.makedirs(trial_dir(workdir, trial), exist_ok=True)
       try:
-        if study.vmap_seeds and len(pending) > 1:
+        if len(pending) > 1:
           _train_together(study, workdir, pending)
         else:
           for trial in pending:
             _train_alone(study, workdir, trial)
       except run_lock.WorkdirInUseError as e:
-        logging.warning("Skipping setting %d: %s", setting[0].setting, e)
+        logging.warning("Skipping trials %s: %s", [t.name for t in group], e)
   finally:
     gin.clear_config()

@@ -68,6 +68,7 @@ class Study:
   metric: str
   model_axes: Sequence[str]
   vmap_seeds: bool
+  vmap_axes: Sequence[str] = ()
 
   def model(self, trial: Trial) -> str:
     """The label of a trial's model: its model's name and its values of the
@@ -79,11 +80,17 @@ class Study:
                for name in self.model_axes]
     return " ".join(labels) or "all"
 
-  def settings(self) -> list[list[Trial]]:
-    """Trials grouped by hyperparameter setting, in order."""
-    groups: dict[int, list[Trial]] = {}
+  def groups(self) -> list[list[Trial]]:
+    """The trials trained together (one vmapped step), in order: those of a
+    model that differ only in their seeds (with `vmap_seeds`) and in the
+    values of `vmap_axes`."""
+    groups: dict[tuple, list[Trial]] = {}
     for trial in self.trials:
-      groups.setdefault(trial.setting, []).append(trial)
+      key = (trial.model,
+             *(value for name, value in trial.values.items()
+               if name not in self.vmap_axes),
+             None if self.vmap_seeds else trial.seed)
+      groups.setdefault(key, []).append(trial)
     return list(groups.values())
 
 
@@ -114,7 +121,8 @@ def make_study(gin_files: Sequence[str] = gin.REQUIRED,
                random: Mapping[str, Sequence[Any]] | None = None,
                num_random: int = 0, seeds: int | Sequence[int] = 1,
                metric: str = "fid", model_axes: Sequence[str] | None = None,
-               vmap_seeds: bool = True, sample_seed: int = 0) -> Study:
+               vmap_seeds: bool = True, vmap_axes: Sequence[str] = (),
+               sample_seed: int = 0) -> Study:
   """Expands a study's axes into trials.
 
   Args:
@@ -133,6 +141,10 @@ def make_study(gin_files: Sequence[str] = gin.REQUIRED,
     model_axes: the axes that name a model in tables and plots (default:
       the grid's).
     vmap_seeds: train the seeds of a setting together in one vmapped step.
+    vmap_axes: axes whose settings are trained together too: those that
+      change only values the train step reads from the state (learning
+      rates, the optimizers' other numbers, `GAN.penalty_weight`), checked
+      when the group starts (`train.GroupMismatchError`).
     sample_seed: seeds the draws of the random axes.
 
   Returns:
@@ -166,12 +178,13 @@ def make_study(gin_files: Sequence[str] = gin.REQUIRED,
                         values, model, tuple(model_bindings))
                   for seed in seeds)
   model_axes = list(grid) if model_axes is None else list(model_axes)
-  unknown = set(model_axes) - set(grid) - set(random)
-  if unknown:
-    raise ValueError(f"study.model_axes {sorted(unknown)} are not axes of "
-                     "the study.")
+  for field, names in (("model_axes", model_axes), ("vmap_axes", vmap_axes)):
+    unknown = set(names) - set(grid) - set(random)
+    if unknown:
+      raise ValueError(f"study.{field} {sorted(unknown)} are not axes of "
+                       "the study.")
   return Study(list(gin_files), list(bindings), trials, metric, model_axes,
-               vmap_seeds)
+               vmap_seeds, list(vmap_axes))
 
 
 def load(study_file: str, bindings: Sequence[str] = ()) -> Study:

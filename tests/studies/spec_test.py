@@ -25,7 +25,29 @@ def test_grid_times_seeds_in_setting_then_seed_order():
                            "models.mlp.Discriminator.num_packed = 2",
                            "experiment.seed = 1"]
   assert study.model(last) == "loss=wgan num_packed=2"
-  assert [len(s) for s in study.settings()] == [2, 2, 2, 2]
+  # The seeds of a setting train together.
+  assert [[t.name for t in g] for g in study.groups()[:1]] == [
+      ["000-seed0", "000-seed1"]]
+  assert [len(g) for g in study.groups()] == [2, 2, 2, 2]
+
+
+def test_groups_span_the_vmapped_axes_of_a_model():
+  kwargs = dict(models={"NS": ["GAN.loss = @losses.non_saturating"],
+                        "hinge": ["GAN.loss = @losses.hinge"]},
+                grid={"GAN.penalty_weight": [1.0, 10.0]},
+                random={"LR": ("log_uniform", 1e-4, 1e-3)}, num_random=3,
+                seeds=2)
+  study = _study(vmap_axes=["LR", "GAN.penalty_weight"], **kwargs)
+  groups = study.groups()
+  assert [len(g) for g in groups] == [2 * 3 * 2, 2 * 3 * 2]
+  assert [{t.model for t in g} for g in groups] == [{"NS"}, {"hinge"}]
+  # Only the random axis vmapped: a group per model and grid point.
+  assert [len(g) for g in _study(vmap_axes=["LR"], **kwargs).groups()] == [
+      6, 6, 6, 6]
+  # Without the seeds: a group per seed too.
+  unseeded = _study(vmap_axes=["LR"], vmap_seeds=False, **kwargs).groups()
+  assert [len(g) for g in unseeded] == [3] * 8
+  assert all(len({t.seed for t in g}) == 1 for g in unseeded)
 
 
 def test_random_axes_are_drawn_in_range_and_reproducibly():
@@ -67,7 +89,8 @@ def test_strings_are_gin_text_and_other_values_repr():
           num_random=1), "both in study.grid and in study.random"),
     (dict(grid={"a.b": []}), "no values"),
     (dict(seeds=[1, 1]), "distinct seeds"),
-    (dict(grid={"a.b": [1]}, model_axes=["c.d"]), "not axes"),
+    (dict(grid={"a.b": [1]}, model_axes=["c.d"]), "model_axes .* not axes"),
+    (dict(grid={"a.b": [1]}, vmap_axes=["c.d"]), "vmap_axes .* not axes"),
 ])
 def test_bad_studies_are_refused(kwargs, match):
   with pytest.raises(ValueError, match=match):
