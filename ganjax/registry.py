@@ -32,6 +32,7 @@ from ganjax.metrics import suite
 from ganjax.models import dcgan
 from ganjax.models import infogan
 from ganjax.models import mlp
+from ganjax.models import pggan
 from ganjax.models import resnet30
 from ganjax.models import resnet5
 from ganjax.models import resnet_biggan
