@@ -67,9 +67,9 @@ def _time(num_devices: int, compute_dtype: str) -> dict[str, float]:
     state, metrics = step(state, batch, exp.train_key)
   jax.block_until_ready((state, metrics))
   seconds = (time.perf_counter() - start) / _STEPS.value
-  return {"batch": exp.step_batch_size, "compile_s": compiled,
+  return {"batch": exp.step_batch_size(), "compile_s": compiled,
           "steps_per_s": 1.0 / seconds,
-          "images_per_s": exp.step_batch_size / seconds}
+          "images_per_s": exp.step_batch_size() / seconds}
 
 
 def main(argv):

@@ -93,7 +93,7 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
       samples first (Compare GAN's BigGAN protocol); 0 keeps them.
     seed: seeds the latents and the metrics' random draws.
   """
-  gan = exp.gan
+  gan = exp.sampling_gan(state)
   make_extractor = functools.cache(make_extractor)
   use_ema = state.ema_params is not None if use_ema is None else use_ema
   key = jax.random.key(seed)

@@ -1,17 +1,19 @@
-"""What is trained: the data set, the GAN, the batch size and the seed.
+"""What is trained: the data set, the GAN, the batch size and the seed, and,
+for progressive growing, the schedule of levels.
 
 Both the training loop and the sampler build the experiment from the same gin
 config (`experiment.dataset = @datasets.digits`), so they agree on the model.
 """
 
 import dataclasses
-from typing import Callable
+from typing import Any, Callable
 
 import gin
 import jax
 import numpy as np
 
 from ganjax import gan as gan_lib
+from ganjax import progressive
 from ganjax import state as state_lib
 from ganjax.data import dataset
 
@@ -23,6 +25,7 @@ class Experiment:
   gan: gan_lib.GAN
   batch_size: int
   seed: int
+  schedule: progressive.Schedule | None = None
 
   @property
   def init_key(self) -> jax.Array:
@@ -44,24 +47,42 @@ class Experiment:
         self.gan, self.init_key if key is None else key,
         self.data.spec.shape, self.batch_size)
 
-  @property
-  def step_batch_size(self) -> int:
-    """Examples per train step: disc_iters slices of batch_size."""
-    return self.batch_size * self.gan.disc_iters
+  def step_batch_size(self, step: int = 0) -> int:
+    """Examples of train step `step`: disc_iters slices of the batch size
+    (its level's, when growing)."""
+    size = (self.batch_size if self.schedule is None else
+            self.schedule.at(step).batch_size)
+    return size * self.gan.disc_iters
 
   def batch(self, step: int) -> dict:
     """This process's part of the examples of train step `step` (all of
     them on a single host)."""
-    return self.data.batch(step, self.step_batch_size, self.seed,
-                           jax.process_index(), jax.process_count())
+    size = self.step_batch_size(step)
+    start = (step * size if self.schedule is None else
+             self.schedule.examples_before(step, self.gan.disc_iters))
+    return self.data.batch_at(start, size, self.seed, jax.process_index(),
+                              jax.process_count())
 
-  def batch_shapes(self) -> dict:
-    """Shapes and dtypes of a train step's (global) batch, for tracing;
+  def batch_shapes(self, step: int = 0) -> dict:
+    """Shapes and dtypes of train step `step`'s (global) batch, for tracing;
     from one example, not a whole batch read and decoded."""
     return jax.tree.map(
-        lambda x: jax.ShapeDtypeStruct((self.step_batch_size, *x.shape[1:]),
-                                       x.dtype),
+        lambda x: jax.ShapeDtypeStruct(
+            (self.step_batch_size(step), *x.shape[1:]), x.dtype),
         self.data.batch(0, 1, self.seed))
+
+  def train_step(self, step: int) -> tuple[int, Callable[..., Any]]:
+    """(level, the train step (state, batch, rng) → (state, metrics) of G
+    step `step`): one per level when growing, else level 0 throughout."""
+    return progressive.step_function(self.schedule, self.gan, step)
+
+  def sampling_gan(self, state: state_lib.GANState) -> gan_lib.GAN:
+    """The GAN that draws `state`'s samples: when growing, at the level and
+    fade of its last step, upsampled to the data's resolution."""
+    if self.schedule is None:
+      return self.gan
+    return progressive.at_level(self.gan, int(state.level), float(state.fade),
+                                full_size=True)
 
 
 def check_batch(batch: dict[str, np.ndarray], spec: dataset.DataSpec) -> None:
@@ -95,13 +116,16 @@ def check_devices(exp: Experiment, devices: int) -> None:
 @gin.configurable("experiment")
 def make_experiment(
     dataset: Callable[..., dataset.Dataset] = gin.REQUIRED,
-    batch_size: int = 64, seed: int = 0) -> Experiment:
+    batch_size: int = 64, seed: int = 0,
+    schedule: Callable[..., progressive.Schedule] | None = None
+) -> Experiment:
   """Builds the experiment.
 
   Args:
     dataset: a data set factory from `datasets.*`, called with the seed.
     batch_size: examples per D update (and per G update).
     seed: seeds initialization, data order and every random draw.
+    schedule: `@progressive.schedule` to grow G and D level by level.
 
   Returns:
     The experiment.
@@ -110,5 +134,10 @@ def make_experiment(
     raise ValueError(f"experiment.batch_size must be >= 1, got {batch_size}.")
   data = dataset(seed=seed)
   check_batch(data.batch(0, 1, seed), data.spec)
-  return Experiment(data=data, gan=gan_lib.make_gan(data.spec),
-                    batch_size=batch_size, seed=seed)
+  gan = gan_lib.make_gan(data.spec)
+  if schedule is not None:
+    schedule = schedule(resolution=data.spec.shape[0], batch_size=batch_size,
+                        disc_iters=gan.disc_iters)
+    progressive.at_level(gan, 0, 1.0)  # Fails now for a model that cannot.
+  return Experiment(data=data, gan=gan, batch_size=batch_size, seed=seed,
+                    schedule=schedule)

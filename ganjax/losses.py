@@ -44,9 +44,17 @@ def minimax(d_real: jax.Array, d_fake: jax.Array) -> GANLoss:
 
 
 @gin.register
-def wasserstein(d_real: jax.Array, d_fake: jax.Array) -> GANLoss:
-  """Arjovsky et al. 2017; pair it with `penalties.wgan_gp`."""
-  return _from_parts(-jnp.mean(d_real), jnp.mean(d_fake), -jnp.mean(d_fake))
+def wasserstein(d_real: jax.Array, d_fake: jax.Array,
+                drift: float = 0.0) -> GANLoss:
+  """Arjovsky et al. 2017; pair it with `penalties.wgan_gp`.
+
+  `drift` adds ε·E[D(x)²] on real data to D's loss, which keeps its outputs
+  near 0 (progressive GAN: ε = 0.001).
+  """
+  d_loss_real = -jnp.mean(d_real)
+  if drift:
+    d_loss_real += drift * jnp.mean(jnp.square(d_real))
+  return _from_parts(d_loss_real, jnp.mean(d_fake), -jnp.mean(d_fake))
 
 
 @gin.register

@@ -1,6 +1,7 @@
 """Drawing samples from a trained G and turning them into pictures."""
 
 import math
+import os
 
 import jax
 import matplotlib
@@ -73,6 +74,23 @@ def image_grid(images: np.ndarray) -> np.ndarray:
 def save_png(path: str, image: np.ndarray) -> None:
   """Writes an [H, W, C] uint8 image (C = 1 or 3)."""
   Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(path)
+
+
+def add_growing_row(workdir: str, step: int, images: np.ndarray,
+                    num: int = 8) -> str:
+  """Adds the first `num` uint8 images, side by side, as the row of step
+  `step` to `samples/growing/`, and redraws `samples/growing.png` from
+  every row, in step order: the same latents at each level of progressive
+  growing. Returns the strip's path."""
+  directory = os.path.join(workdir, "samples", "growing")
+  os.makedirs(directory, exist_ok=True)
+  save_png(os.path.join(directory, f"step_{step:08d}.png"),
+           np.concatenate(list(images[:num]), axis=1))
+  rows = [np.asarray(Image.open(os.path.join(directory, name)))
+          for name in sorted(os.listdir(directory))]
+  path = os.path.join(workdir, "samples", "growing.png")
+  Image.fromarray(np.concatenate(rows, axis=0)).save(path)
+  return path
 
 
 def scatter_png(path: str, samples: np.ndarray, data: np.ndarray,
@@ -150,7 +168,7 @@ def draw_from_run(workdir: str, num_samples: int, seed: int = 0,
     ValueError: for a label the model cannot take.
   """
   exp, state = run_dir.load_run(workdir)
-  gan = exp.gan
+  gan = exp.sampling_gan(state)
   use_ema = state.ema_params is not None if use_ema is None else use_ema
   rng = jax.random.key(seed)
   label_rng, stats_rng = jax.random.split(rng)

@@ -32,7 +32,6 @@ from ganjax import preemption
 from ganjax import run_lock
 from ganjax import samples
 from ganjax import state as state_lib
-from ganjax import steps
 from ganjax.data import prefetch
 from ganjax.metrics import features
 from ganjax.metrics import inception_weights
@@ -50,28 +49,34 @@ def _sample_path(workdir: str, step: int) -> str:
 
 def write_samples(workdir: str, step: int, exp: experiment_lib.Experiment,
                   state, writer: metric_writers.MetricWriter,
-                  num_samples: int) -> dict[str, float]:
+                  num_samples: int, growing_row: bool = False
+                  ) -> dict[str, float]:
   """Writes a sample grid (images) or a scatter plot (2-D data) as PNG.
 
   Every process draws (G runs over all devices); process 0 writes. For
   Gaussian-mixture data the mode-coverage metrics of 2,500 samples are
-  returned too (PacGAN's protocol).
+  returned too (PacGAN's protocol). With `growing_row` (progressive growing,
+  at the end of a level) the first samples also become a row of the strip
+  of the levels, `samples/growing.png`.
   """
   path = _sample_path(workdir, step)
   if jax.process_index() == 0:
     os.makedirs(os.path.dirname(path), exist_ok=True)
   use_ema = state.ema_params is not None
+  gan = exp.sampling_gan(state)
   mixture = getattr(exp.data, "mixture", None)
   scores = {}
   if exp.data.spec.is_image:
-    images = samples.draw(exp.gan, state, exp.sample_key, num_samples,
-                          use_ema)
-    grid = samples.image_grid(samples.to_uint8(images))
+    images = samples.to_uint8(samples.draw(gan, state, exp.sample_key,
+                                           num_samples, use_ema))
+    grid = samples.image_grid(images)
     if jax.process_index() == 0:
       samples.save_png(path, grid)
+      if growing_row:
+        samples.add_growing_row(workdir, step, images)
     writer.write_images(step, {"samples": grid[None]})
   else:
-    points = samples.draw(exp.gan, state, exp.sample_key, 2500, use_ema)
+    points = samples.draw(gan, state, exp.sample_key, 2500, use_ema)
     if mixture is not None:
       scores = mode_coverage.mode_coverage(points, mixture.means, mixture.std)
     title = " ".join(f"{k}={v:.3g}" for k, v in scores.items())
@@ -111,13 +116,15 @@ class _Settings(NamedTuple):
   keep_checkpoint_every: int
   num_sample_images: int
 
-  def due(self, done: int) -> tuple[bool, bool, bool, bool]:
+  def due(self, done: int, level_end: bool = False
+          ) -> tuple[bool, bool, bool, bool]:
     """Whether to log, sample, checkpoint and evaluate after step `done`.
 
-    The first three happen at the last step whatever their period;
-    evaluation only when asked for (eval_every > 0).
+    The first three happen at the last step whatever their period, and so at
+    the end of a level of progressive growing (`level_end`); evaluation only
+    when asked for (eval_every > 0).
     """
-    last = done == self.num_steps
+    last = done == self.num_steps or level_end
     log, sample, save = (last or bool(every) and done % every == 0 for every
                          in (self.log_every, self.sample_every,
                              self.checkpoint_every))
@@ -197,8 +204,8 @@ def _trace(exp: experiment_lib.Experiment,
   the step surfaces model and resolution errors now, and records in gin's
   operative config the losses and penalties the step calls."""
   template = part.abstract(jax.eval_shape(exp.init_state))
-  jax.eval_shape(functools.partial(steps.train_step, exp.gan), template,
-                 exp.batch_shapes(), exp.train_key)
+  jax.eval_shape(exp.train_step(0)[1], template, exp.batch_shapes(),
+                 exp.train_key)
   return template
 
 
@@ -240,9 +247,7 @@ def _train_one(workdir: str, settings: _Settings,
     run.catch_up(state)
     init = functools.partial(part.init, exp.init_state, template)
     loop = _Loop([run], False, settings, stop,
-                 part.step(functools.partial(steps.train_step, exp.gan),
-                           template),
-                 part.put_batch, init)
+                 lambda fn: part.step(fn, template), part.put_batch, init)
     return loop.run(state)
 
 
@@ -271,8 +276,8 @@ def _computation(exp: experiment_lib.Experiment,
   records it in the operative config."""
   init = jax.jit(_init_with(exp)).lower(exp.init_key,
                                         state_lib.hyperparams(exp.gan))
-  step = jax.jit(functools.partial(steps.train_step, exp.gan)).lower(
-      template, exp.batch_shapes(), exp.train_key)
+  step = jax.jit(exp.train_step(0)[1]).lower(template, exp.batch_shapes(),
+                                             exp.train_key)
   return [lowered.as_text(debug_info=False) for lowered in (init, step)]
 
 
@@ -341,9 +346,7 @@ def _train_group(workdirs: list[str], bindings: list[list[str]],
     for i, run in enumerate(runs):
       run.catch_up(_unstack(state, i))
     loop = _Loop(runs, True, settings, stop,
-                 jax.jit(jax.vmap(functools.partial(steps.train_step,
-                                                    runs[0].exp.gan)),
-                         donate_argnums=0),
+                 lambda fn: jax.jit(jax.vmap(fn), donate_argnums=0),
                  functools.partial(jax.tree.map, jnp.asarray), init)
     state = loop.run(state)
     return [_unstack(state, i) for i in range(len(runs))]
@@ -406,17 +409,24 @@ class _Run:
     done = int(state.step)
     if not done:
       return
-    _, sample, _, evaluate = self.settings.due(done)
+    _, sample, _, evaluate = self.settings.due(done, self.level_end(done))
     if sample and not os.path.exists(_sample_path(self.workdir, done)):
       self.samples(done, state)
     if evaluate and done not in evaluation.evaluated_steps(self.workdir):
       self.evaluate(done, state)
 
   def samples(self, done: int, state: state_lib.GANState) -> None:
+    growing_row = self.exp.schedule is not None and (
+        self.level_end(done) or done == self.settings.num_steps)
     scores = write_samples(self.workdir, done, self.exp, state, self.writer,
-                           self.settings.num_sample_images)
+                           self.settings.num_sample_images, growing_row)
     if scores:
       self.writer.write_scalars(done, scores)
+
+  def level_end(self, done: int) -> bool:
+    """Whether step `done` ends a level of progressive growing."""
+    return (self.exp.schedule is not None and
+            done in self.exp.schedule.level_ends())
 
   def evaluate(self, done: int, state: state_lib.GANState) -> None:
     evaluation.score_and_record(self.workdir, done, self.exp, state,
@@ -430,13 +440,25 @@ class _Loop:
 
   def __init__(self, runs: list[_Run], stacked: bool, settings: _Settings,
                stop: preemption.StopRequests,
-               train_step: Callable[..., tuple[Any, Any]],
+               compile_step: Callable[[Callable[..., Any]],
+                                      Callable[..., tuple[Any, Any]]],
                put_batch: Callable[[Any], Any], init: Callable[[], Any]):
+    """`compile_step` compiles a train step function: the run's, or each
+    level's when growing."""
     self.runs, self.stacked, self.settings = runs, stacked, settings
     self.stop = stop
-    self.train_step, self.put_batch, self.init = train_step, put_batch, init
+    self.compile_step, self.put_batch, self.init = (compile_step, put_batch,
+                                                    init)
+    self.compiled = {}
     self.policy = guard.Policy()
     self.report_progress = self._progress()
+
+  def _train_step(self, step: int) -> Callable[..., tuple[Any, Any]]:
+    """The compiled step of G step `step`, compiled once per level."""
+    level, fn = self.runs[0].exp.train_step(step)
+    if level not in self.compiled:
+      self.compiled[level] = self.compile_step(fn)
+    return self.compiled[level]
 
   def _progress(self) -> periodic_actions.ReportProgress:
     return periodic_actions.ReportProgress(
@@ -483,11 +505,12 @@ class _Loop:
     logged = [[] for _ in self.runs]
     for step, batch in zip(remaining, prefetch.prefetch(
         self._batch, remaining, put=self.put_batch)):
-      state, metrics = self.train_step(state, batch, key)
+      state, metrics = self._train_step(step)(state, batch, key)
       done = step + 1
       pending.append((done, metrics))
       self.report_progress(done)
-      log, sample, save, evaluate = self.settings.due(done)
+      log, sample, save, evaluate = self.settings.due(
+          done, self.runs[0].level_end(done))
       stop = self.stop.stop_after(done)
       if not (log or sample or save or evaluate or stop):
         continue

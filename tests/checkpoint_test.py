@@ -18,7 +18,8 @@ def _state(step, size=64):
       step=jnp.int32(step), g_params=params, d_params=params,
       g_collections={}, d_collections={}, g_opt_state={}, d_opt_state={},
       ema_params=None, restores=jnp.int32(0), lr_scale=jnp.float32(1.0),
-      penalty_weight=jnp.float32(1.0))
+      penalty_weight=jnp.float32(1.0), level=jnp.int32(0),
+      fade=jnp.float32(1.0))
 
 
 def _save_steps(workdir, steps, size=64, **kwargs):

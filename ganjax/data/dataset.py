@@ -76,11 +76,20 @@ class Dataset:
       data, {"label": [...] int32} (−1 marks an example whose label is
       withheld for semi-supervised training).
     """
+    return self.batch_at(index * batch_size, batch_size, seed, process_index,
+                         process_count)
+
+  def batch_at(self, start: int, batch_size: int, seed: int,
+               process_index: int = 0,
+               process_count: int = 1) -> dict[str, np.ndarray]:
+    """Like `batch`, for the global batch of the `batch_size` examples from
+    position `start` of the seed's endless shuffled order (batch sizes may
+    change during a run, as in progressive growing)."""
     if batch_size % process_count:
       raise ValueError(f"The global batch of {batch_size} does not split "
                        f"evenly over {process_count} processes.")
     per_process = batch_size // process_count
-    start = index * batch_size + process_index * per_process
+    start = start + process_index * per_process
     positions = np.arange(start, start + per_process)
     epochs, offsets = np.divmod(positions, len(self))
     rows = np.empty_like(positions)

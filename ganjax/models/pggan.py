@@ -85,7 +85,7 @@ def _dense(x: jax.Array, features: int, name: str,
                     x, gain)
 
 
-def _lerp(old: jax.Array, new: jax.Array, fade: jax.Array | float
+def lerp(old: jax.Array, new: jax.Array, fade: jax.Array | float
           ) -> jax.Array:
   """(1 − fade)·old + fade·new: exactly old at 0 and new at 1."""
   return (1.0 - fade) * old + fade * new
@@ -106,6 +106,8 @@ class Generator(nn.Module):
     fade: the weight of the newest level's output, in [0, 1].
     fmap_base, fmap_max: the channel schedule.
     normalize_latent: pixel-normalize z first, as the paper does.
+    full_size: upsample the output (nearest neighbour) to the top
+      resolution, for sample grids and metrics at lower levels.
   """
   output_shape: Sequence[int]
   num_classes: int = 0
@@ -114,6 +116,7 @@ class Generator(nn.Module):
   fmap_base: int = 8192
   fmap_max: int = 512
   normalize_latent: bool = True
+  full_size: bool = False
 
   def _act(self, h: jax.Array) -> jax.Array:
     return normalizers.PixelNorm()(nn.leaky_relu(h, _SLOPE), train=False)
@@ -147,10 +150,12 @@ class Generator(nn.Module):
       for k in range(level - 1):
         to_rgb(k)
     out = to_rgb(level)
-    if level == 0:
-      return out
-    return _lerp(blocks.upsample(to_rgb(level - 1), "nearest"), out,
+    if level:
+      out = lerp(blocks.upsample(to_rgb(level - 1), "nearest"), out,
                  self.fade)
+    while self.full_size and out.shape[1] < height:
+      out = blocks.upsample(out, "nearest")
+    return out
 
 
 @gin.configurable(module="models.pggan")
@@ -189,7 +194,7 @@ class Discriminator(nn.Module):
       h = act(_conv(h, nf(k - 1), 3, f"conv_{k}b"))
       h = blocks.downsample(h)
       if k == level:
-        h = _lerp(from_rgb(blocks.downsample(x), level - 1), h, self.fade)
+        h = lerp(from_rgb(blocks.downsample(x), level - 1), h, self.fade)
     h = minibatch_stddev(h, self.group_size)
     h = act(_conv(h, nf(0), 3, "conv_0"))
     h = act(_dense(h.reshape(h.shape[0], -1), nf(-1), "dense_0"))
