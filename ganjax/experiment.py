@@ -104,13 +104,17 @@ def check_batch(batch: dict[str, np.ndarray], spec: dataset.DataSpec) -> None:
 
 
 def check_devices(exp: Experiment, devices: int) -> None:
-  """Raises unless each D update's batch splits evenly over the devices, as
-  training them data-parallel needs."""
-  if exp.batch_size % devices:
-    raise ValueError(
-        f"experiment.batch_size = {exp.batch_size} does not split over the "
-        f"{devices} devices; use a multiple of {devices} (e.g. "
-        f"{-(-exp.batch_size // devices) * devices}).")
+  """Raises unless each D update's batch (each level's, when growing) splits
+  evenly over the devices, as training them data-parallel needs."""
+  sizes = {"experiment.batch_size": exp.batch_size}
+  if exp.schedule is not None:
+    sizes.update({f"progressive.schedule.batch_sizes[{4 * 2 ** lv.level}]":
+                  lv.batch_size for lv in exp.schedule.levels})
+  for name, size in sizes.items():
+    if size % devices:
+      raise ValueError(
+          f"{name} = {size} does not split over the {devices} devices; use "
+          f"a multiple of {devices} (e.g. {-(-size // devices) * devices}).")
 
 
 @gin.configurable("experiment")

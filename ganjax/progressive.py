@@ -114,8 +114,8 @@ def schedule(resolution: int, batch_size: int,
                       ("lr_multipliers", lr_multipliers)):
     unknown = set(table) - sides
     if unknown:
-      raise ValueError(f"progressive.schedule.{name} has resolutions {sorted(unknown)}"
-                       f"; the levels have {sorted(sides)}.")
+      raise ValueError(f"progressive.schedule.{name} has resolutions "
+                       f"{sorted(unknown)}; the levels have {sorted(sides)}.")
   levels, start = [], 0
   for k in range(top + 1):
     side = pggan.resolution(k)
@@ -167,12 +167,12 @@ def _reset_optimizers(gan: gan_lib.GAN, state: state_lib.GANState,
       d_opt_state=pick(fresh.d_opt_state, state.d_opt_state))
 
 
-def train_step(schedule_: Schedule, level: Level, gan: gan_lib.GAN,
+def train_step(plan: Schedule, level: Level, gan: gan_lib.GAN,
                state: state_lib.GANState, batch: dict[str, jax.Array],
                rng: jax.Array) -> tuple[state_lib.GANState, dict]:
   """`steps.train_step` at `level`, the fade following the step."""
   fade = level.fade(state.step)
-  if schedule_.reset_optimizers and level.level:
+  if plan.reset_optimizers and level.level:
     state = _reset_optimizers(gan, state, state.step == level.start)
   staged = state.replace(lr_scale=state.lr_scale * level.lr_multiplier)
   batch = {**batch, "x": real_images(batch["x"], level.level, fade)}
@@ -183,11 +183,11 @@ def train_step(schedule_: Schedule, level: Level, gan: gan_lib.GAN,
   return state_out, {**metrics, "fade": fade}
 
 
-def step_function(schedule_: Schedule | None, gan: gan_lib.GAN,
+def step_function(plan: Schedule | None, gan: gan_lib.GAN,
                   step: int) -> tuple[int, Callable[..., Any]]:
   """(level, its train step (state, batch, rng) → (state, metrics)) for G
   step `step`; without a schedule, level 0 and `steps.train_step`."""
-  if schedule_ is None:
+  if plan is None:
     return 0, functools.partial(steps.train_step, gan)
-  level = schedule_.at(step)
-  return level.level, functools.partial(train_step, schedule_, level, gan)
+  level = plan.at(step)
+  return level.level, functools.partial(train_step, plan, level, gan)

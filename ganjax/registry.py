@@ -3,9 +3,10 @@
 Families and their gin namespaces: `losses.*`, `penalties.*`,
 `models.<architecture>.{Generator,Discriminator}`, `datasets.*`, `metrics.*`
 (evaluation metrics and the Inception's weights and resize), Flax's weight
-initializers as `initializers.*` (e.g. `@initializers.orthogonal()`), and optax's
-optimizers and learning-rate schedules as `optax.*` (bind G's and D's in the `generator/` and
-`discriminator/` scopes). The run's settings are `GAN.*`, `experiment.*`,
+initializers as `initializers.*` (e.g. `@initializers.orthogonal()`), and
+optax's optimizers and learning-rate schedules as `optax.*` (bind G's and
+D's in the `generator/` and `discriminator/` scopes). The run's settings are
+`GAN.*`, `experiment.*`, `progressive.schedule.*` (progressive growing),
 `train.*`, `evaluation.*` and the divergence guard's `guard.*`.
 """
 
@@ -23,6 +24,7 @@ from ganjax import guard
 from ganjax import losses
 from ganjax import normalizers
 from ganjax import penalties
+from ganjax import progressive
 from ganjax import train
 from ganjax.data import catalog
 from ganjax.data import digits

@@ -37,8 +37,9 @@ class Entry:
     eval_split: TFDS split read for evaluation.
     shape: (H, W, C) after preprocessing.
     num_classes: label classes, or None for unlabeled data.
-    transform: preprocessing of one image, or None for images stored at
-      `shape`, which are then held in memory.
+    transform: preprocessing of one image, or None for images held in
+      memory: stored at `shape`, or smaller and zero-padded to it centrally
+      (e.g. 28 → 32 for progressive growing).
   """
   tfds_name: str
   train_split: str
@@ -75,6 +76,8 @@ def imagenet_crop(size: int, image: np.ndarray, rng: np.random.Generator,
 CATALOG: dict[str, Entry] = {
     "mnist": Entry("mnist", "train", "test", (28, 28, 1), 10),
     "fashion_mnist": Entry("fashion_mnist", "train", "test", (28, 28, 1), 10),
+    "fashion_mnist_32": Entry("fashion_mnist", "train", "test", (32, 32, 1),
+                              10),
     "cifar10": Entry("cifar10", "train", "test", (32, 32, 3), 10),
     # Generated locally by ganjax.data.convex_polygons (Lucic et al. 2018).
     "convex_polygons": Entry("convex_polygons", "train", "test", (28, 28, 1),
@@ -117,7 +120,8 @@ def missing_message(name: str, data_dir: str | None) -> str:
       "mnist": ("offline: put the four MNIST .gz files in DIR and run "
                 "`python -m ganjax.data.prepare --dataset=mnist "
                 "--source_dir=DIR`; "),
-  }.get(name, "")
+  }
+  steps = steps.get(name, steps.get(CATALOG[name].tfds_name, ""))
   return (f"Data set {name!r} ({CATALOG[name].tfds_name} in TFDS) is not "
           f"prepared in {where}. Obtain it with: {steps}with internet: "
           f"`python -m ganjax.data.prepare --dataset={name}"
@@ -176,7 +180,9 @@ def _in_memory(name: str, tfds_split: str, data_dir: str | None,
   info = entry(name)
   source = _source(name, tfds_split, data_dir)
   examples = [source[i] for i in range(len(source))]
-  images = np.stack([e["image"] for e in examples])
+  images = np.stack([preprocess.crop_or_pad(e["image"], info.shape[0])
+                     if e["image"].shape != info.shape else e["image"]
+                     for e in examples])
   labels = None
   if info.num_classes:
     labels = np.array([e["label"] for e in examples], np.int32)

@@ -50,6 +50,14 @@ def test_small_datasets_are_held_in_memory_as_uint8(mock_tfds):
   assert data.examples.shape == (_NUM_EXAMPLES, 32, 32, 3)
 
 
+def test_padded_entries_hold_padded_images(mock_tfds):
+  small = catalog.tfds_dataset(0, name="fashion_mnist").examples
+  padded = catalog.tfds_dataset(0, name="fashion_mnist_32").examples
+  assert padded.shape == (_NUM_EXAMPLES, 32, 32, 1)
+  np.testing.assert_array_equal(padded[:, 2:30, 2:30], small)
+  assert not padded[:, :2].any() and not padded[:, :, 30:].any()
+
+
 def _assert_first_image_is_the_middle_crop(data):
   """The first example of `data`'s first batch is ImageNet's middle crop."""
   row = int(data._permutation(0, 0)[0])  # pylint: disable=protected-access

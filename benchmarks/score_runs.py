@@ -1,0 +1,50 @@
+r"""FID and KID of finished runs' latest checkpoints, as a Markdown table.
+
+Each run is scored with its own experiment (its data and the evaluation split
+its config names) by `evaluation.evaluate`, with these metrics and sample
+count instead of the config's. Real images' Inception features are cached on
+disk, so runs on the same data compute them once.
+
+  python benchmarks/score_runs.py \
+      --workdirs=runs/pggan_fashion_mnist_cpu,runs/dcgan_fashion_mnist_cpu \
+      [--num_samples=10000]
+"""
+
+import time
+
+from absl import app
+from absl import flags
+import gin
+
+from ganjax import evaluation
+from ganjax import registry  # pylint: disable=unused-import
+from ganjax import run_dir
+from ganjax.metrics import features
+from ganjax.metrics import suite
+
+_WORKDIRS = flags.DEFINE_list("workdirs", None, "Run directories to score.",
+                              required=True)
+_NUM_SAMPLES = flags.DEFINE_integer("num_samples", 10000,
+                                    "Generated (and real) images per score.")
+
+
+def main(argv):
+  del argv
+  make_extractor = features.factory()
+  print(f"FID and KID of {_NUM_SAMPLES.value} samples")
+  print("| run | step | FID | KID | seconds |")
+  print("|---|---:|---:|---:|---:|")
+  for workdir in _WORKDIRS.value:
+    exp, state = run_dir.load_run(workdir)
+    with gin.unlock_config():
+      gin.bind_parameter("evaluation.metrics", [suite.fid, suite.kid])
+      gin.bind_parameter("evaluation.num_samples", _NUM_SAMPLES.value)
+    start = time.perf_counter()
+    scores = evaluation.evaluate(exp, state, make_extractor)
+    print(f"| {workdir} | {int(state.step)} | {scores['fid']:.2f} | "
+          f"{scores['kid']:.4f} | {time.perf_counter() - start:.0f} |",
+          flush=True)
+
+
+if __name__ == "__main__":
+  app.run(main)
