@@ -1,4 +1,5 @@
-r"""FID and KID of finished runs' latest checkpoints, as a Markdown table.
+r"""FID, KID, MS-SSIM and SWD of finished runs' latest checkpoints, as a
+Markdown table.
 
 Each run is scored with its own experiment (its data and the evaluation split
 its config names) by `evaluation.evaluate`, with these metrics and sample
@@ -31,18 +32,21 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 10000,
 def main(argv):
   del argv
   make_extractor = features.factory()
-  print(f"FID and KID of {_NUM_SAMPLES.value} samples")
-  print("| run | step | FID | KID | seconds |")
-  print("|---|---:|---:|---:|---:|")
+  print(f"{_NUM_SAMPLES.value} samples")
+  print("| run | step | FID | KID | MS-SSIM | SWD (x1e3) | seconds |")
+  print("|---|---:|---:|---:|---:|---:|---:|")
   for workdir in _WORKDIRS.value:
+    gin.clear_config()  # Each run reads its own config.
     exp, state = run_dir.load_run(workdir)
     with gin.unlock_config():
-      gin.bind_parameter("evaluation.metrics", [suite.fid, suite.kid])
+      gin.bind_parameter("evaluation.metrics", [
+          suite.fid, suite.kid, suite.ms_ssim, suite.sliced_wasserstein])
       gin.bind_parameter("evaluation.num_samples", _NUM_SAMPLES.value)
     start = time.perf_counter()
     scores = evaluation.evaluate(exp, state, make_extractor)
     print(f"| {workdir} | {int(state.step)} | {scores['fid']:.2f} | "
-          f"{scores['kid']:.4f} | {time.perf_counter() - start:.0f} |",
+          f"{scores['kid']:.4f} | {scores['ms_ssim']:.3f} | "
+          f"{scores['swd_mean']:.1f} | {time.perf_counter() - start:.0f} |",
           flush=True)
 
 
