@@ -108,7 +108,7 @@ def check_devices(exp: Experiment, devices: int) -> None:
   evenly over the devices, as training them data-parallel needs."""
   sizes = {"experiment.batch_size": exp.batch_size}
   if exp.schedule is not None:
-    sizes.update({f"progressive.schedule.batch_sizes[{4 * 2 ** lv.level}]":
+    sizes.update({f"progressive.schedule.batch_sizes[{lv.resolution}]":
                   lv.batch_size for lv in exp.schedule.levels})
   for name, size in sizes.items():
     if size % devices:

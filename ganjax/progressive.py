@@ -47,6 +47,11 @@ class Level:
   batch_size: int
   lr_multiplier: float
 
+  @property
+  def resolution(self) -> int:
+    """Pixels a side at this level."""
+    return pggan.resolution(self.level)
+
   def fade(self, step: Any) -> Any:
     """The new level's weight after `step` G steps: rising from 0 at the
     level's start to 1 at the end of its fade-in (traceable)."""
