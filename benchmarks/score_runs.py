@@ -29,6 +29,18 @@ _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 10000,
                                     "Generated (and real) images per score.")
 
 
+def score(workdir: str, metrics: list, num_samples: int,
+          make_extractor) -> tuple[int, dict[str, float]]:
+  """(step, scores) of a run's latest checkpoint, with these metrics and
+  sample count instead of its config's."""
+  gin.clear_config()  # Each run reads its own config.
+  exp, state = run_dir.load_run(workdir)
+  with gin.unlock_config():
+    gin.bind_parameter("evaluation.metrics", metrics)
+    gin.bind_parameter("evaluation.num_samples", num_samples)
+  return int(state.step), evaluation.evaluate(exp, state, make_extractor)
+
+
 def main(argv):
   del argv
   make_extractor = features.factory()
@@ -36,15 +48,11 @@ def main(argv):
   print("| run | step | FID | KID | MS-SSIM | SWD (x1e3) | seconds |")
   print("|---|---:|---:|---:|---:|---:|---:|")
   for workdir in _WORKDIRS.value:
-    gin.clear_config()  # Each run reads its own config.
-    exp, state = run_dir.load_run(workdir)
-    with gin.unlock_config():
-      gin.bind_parameter("evaluation.metrics", [
-          suite.fid, suite.kid, suite.ms_ssim, suite.sliced_wasserstein])
-      gin.bind_parameter("evaluation.num_samples", _NUM_SAMPLES.value)
     start = time.perf_counter()
-    scores = evaluation.evaluate(exp, state, make_extractor)
-    print(f"| {workdir} | {int(state.step)} | {scores['fid']:.2f} | "
+    step, scores = score(workdir, [suite.fid, suite.kid, suite.ms_ssim,
+                                   suite.sliced_wasserstein],
+                         _NUM_SAMPLES.value, make_extractor)
+    print(f"| {workdir} | {step} | {scores['fid']:.2f} | "
           f"{scores['kid']:.4f} | {scores['ms_ssim']:.3f} | "
           f"{scores['swd_mean']:.1f} | {time.perf_counter() - start:.0f} |",
           flush=True)

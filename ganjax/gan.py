@@ -15,6 +15,7 @@ that runs differing only in them can share it. It is built from gin by
 import dataclasses
 from typing import Any, Callable
 
+import flax
 import flax.linen as nn
 import gin
 import jax
@@ -32,6 +33,7 @@ _PRIORS = ("normal", "uniform")
 _COMPUTE_DTYPES = ("float32", "bfloat16")
 _MATMUL_PRECISIONS = ("default", "bfloat16", "tensorfloat32", "float32")
 _LABEL_DISTRIBUTIONS = ("uniform", "data")
+_SELF_SUPERVISION = ("none", "rotation", "rotation_only")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +54,11 @@ class GAN:
   num_classes: int = 0
   label_distribution: str = "uniform"
   aux_classifier_weight: float = 0.0
+  label_predictor_weight: float = 0.0
+  self_supervision: str = "none"
+  rotation_weight_d: float = 1.0
+  rotation_weight_g: float = 0.2
+  rotated_batch_size: int | None = None
   g_orthogonal_weight: float = 0.0
   compute_dtype: str = "float32"
   matmul_precision: str = "default"
@@ -68,6 +75,23 @@ class GAN:
   @property
   def conditional(self) -> bool:
     return self.num_classes > 0
+
+  @property
+  def classifier(self) -> bool:
+    """Whether D has a class head (AC-GAN or S3GAN's label predictor)."""
+    return bool(self.aux_classifier_weight or self.label_predictor_weight)
+
+  def num_rotated(self, batch_size: int) -> int:
+    """Images of each half (real, fake) of a D batch of `batch_size` that
+    are rotated by all four angles for the rotation task; 0 without it."""
+    if self.self_supervision == "none":
+      return 0
+    rotated = self.rotated_batch_size or batch_size
+    if rotated % 4 or not 0 < rotated <= 4 * batch_size:
+      raise ValueError(
+          f"GAN.rotated_batch_size = {rotated} for D batches of {batch_size}"
+          f": it must be a multiple of 4, at most 4 x the batch size.")
+    return rotated // 4
 
   def sample_z(self, rng: jax.Array, num: int,
                truncation: float | None = None) -> jax.Array:
@@ -155,18 +179,36 @@ def apply_model(model: nn.Module, params: Any, collections: Collections,
   return _cast(out, jnp.float32), {**collections, **updated}
 
 
+def sown_head(sown: dict[str, Any], name: str, fix: str) -> jax.Array:
+  """The one value named `name` that a model sowed into `sown` (see
+  `apply_model`), or an error that says how to get it (`fix`)."""
+  found = [v for path, v in flax.traverse_util.flatten_dict(sown).items()
+           if path[-1] == name]
+  if len(found) != 1:
+    raise ValueError(f"This needs a discriminator that sows one {name!r} "
+                     f"output; {fix}.")
+  return found[0][0]
+
+
 def _build(model_class: type[nn.Module], num_classes: int,
-           **fields) -> nn.Module:
-  """Instantiates a model, conditional when `num_classes` > 0."""
-  if not num_classes:
-    return model_class(**fields)
+           heads: dict[str, bool] | None = None, **fields) -> nn.Module:
+  """Instantiates a model, conditional when `num_classes` > 0, with the D
+  heads (e.g. {"rotation_head": True}) the GAN's losses need."""
+  if num_classes:
+    fields["num_classes"] = num_classes
+  heads = {k: v for k, v in (heads or {}).items() if v}
   try:
-    return model_class(num_classes=num_classes, **fields)
+    return model_class(**fields, **heads)
   except TypeError as e:
+    if num_classes and "num_classes" in str(e):
+      raise ValueError(
+          f"{model_class.__name__} has no class-conditional version (no "
+          f"num_classes field); pick a conditional architecture or set "
+          f"GAN.conditional = False.") from e
     raise ValueError(
-        f"{model_class.__name__} has no class-conditional version (no "
-        f"num_classes field); pick a conditional architecture or set "
-        f"GAN.conditional = False.") from e
+        f"{model_class.__name__} cannot have the heads {sorted(heads)} this "
+        f"GAN's losses need; pick a D built on layers.discriminator_logits "
+        f"(e.g. models.resnet_cifar.Discriminator).") from e
 
 
 @gin.configurable("GAN", denylist=["data_spec"])
@@ -186,6 +228,11 @@ def make_gan(data_spec: dataset.DataSpec,
              conditional: bool = False,
              label_distribution: str = "uniform",
              aux_classifier_weight: float = 0.0,
+             label_predictor_weight: float = 0.0,
+             self_supervision: str = "none",
+             rotation_weight_d: float = 1.0,
+             rotation_weight_g: float = 0.2,
+             rotated_batch_size: int | None = None,
              g_orthogonal_weight: float = 0.0,
              compute_dtype: str = "float32",
              matmul_precision: str = "default") -> GAN:
@@ -211,7 +258,21 @@ def make_gan(data_spec: dataset.DataSpec,
       (the real batch's labels; Compare GAN's fit_label_distribution).
     aux_classifier_weight: weight of the AC-GAN losses (Odena et al. 2017):
       D's class head (sown as "class_logits") is trained on real and fake
-      labels and G on fake labels. Needs a D with an auxiliary classifier.
+      labels and G on fake labels (its D gets aux_classifier = True).
+    label_predictor_weight: weight of S3GAN's label predictor (Lucic et al.
+      2019): D's class head is trained on the labeled real examples only,
+      and labels the rest (withheld, −1) for the projection term. Needs a
+      conditional GAN; required when the data withholds labels.
+    self_supervision: "none"; "rotation" (SSGAN, Chen et al. 2019): D gets a
+      4-way rotation head on its penultimate features, trained on rotated
+      real images, and G is rewarded when D recognizes the rotations of its
+      fakes; "rotation_only": the rotation losses alone, no GAN loss (a
+      self-supervised representation, S²GAN's first stage).
+    rotation_weight_d: weight of D's rotation loss (SSGAN: 1.0).
+    rotation_weight_g: weight of G's rotation loss (SSGAN: 0.2).
+    rotated_batch_size: entries of the rotation task per half of a D batch:
+      its last rotated_batch_size / 4 images, each at 0, 90, 180 and 270°
+      (Compare GAN's meaning); None: the D batch size.
     g_orthogonal_weight: β of BigGAN's orthogonal regularization of G's
       kernels, β‖WᵀW ⊙ (1 − I)‖² (Brock et al. 2019: 1e-4).
     compute_dtype: "float32", or "bfloat16" for mixed precision: bfloat16
@@ -246,16 +307,53 @@ def make_gan(data_spec: dataset.DataSpec,
       raise ValueError("GAN.conditional = True needs a labeled data set; "
                        "this one has no labels.")
     num_classes = data_spec.num_classes
-  elif aux_classifier_weight:
-    raise ValueError("GAN.aux_classifier_weight needs GAN.conditional = True.")
+  elif aux_classifier_weight or label_predictor_weight:
+    raise ValueError("GAN.aux_classifier_weight and "
+                     "GAN.label_predictor_weight need GAN.conditional = "
+                     "True.")
+  if self_supervision not in _SELF_SUPERVISION:
+    raise ValueError(f"GAN.self_supervision must be one of "
+                     f"{_SELF_SUPERVISION}, got {self_supervision!r}.")
+  _check_withheld_labels(data_spec, conditional, label_distribution,
+                         aux_classifier_weight, label_predictor_weight)
+  heads = {"aux_classifier": bool(aux_classifier_weight or
+                                  label_predictor_weight),
+           "rotation_head": self_supervision != "none"}
   return GAN(generator=_build(generator, num_classes,
                               output_shape=tuple(data_spec.shape)),
-             discriminator=_build(discriminator, num_classes),
+             discriminator=_build(discriminator, num_classes, heads),
              loss=loss, penalty=penalty, penalty_weight=penalty_weight,
              g_optimizer=g_optimizer, d_optimizer=d_optimizer, z_dim=z_dim,
              prior=prior, disc_iters=disc_iters, ema_decay=ema_decay,
              ema_start_step=ema_start_step, num_classes=num_classes,
              label_distribution=label_distribution,
              aux_classifier_weight=aux_classifier_weight,
+             label_predictor_weight=label_predictor_weight,
+             self_supervision=self_supervision,
+             rotation_weight_d=rotation_weight_d,
+             rotation_weight_g=rotation_weight_g,
+             rotated_batch_size=rotated_batch_size,
              g_orthogonal_weight=g_orthogonal_weight,
              compute_dtype=compute_dtype, matmul_precision=matmul_precision)
+
+
+def _check_withheld_labels(data_spec: dataset.DataSpec, conditional: bool,
+                           label_distribution: str,
+                           aux_classifier_weight: float,
+                           label_predictor_weight: float) -> None:
+  """Withheld labels (−1) reach only S3GAN's label predictor: any other use
+  of them as classes would silently train on a wrong label."""
+  if not (data_spec.partially_labeled and conditional):
+    return
+  if not label_predictor_weight:
+    raise ValueError(
+        "The data withholds labels (labeled_fraction / labels_per_class): a "
+        "conditional GAN needs GAN.label_predictor_weight > 0 (S3GAN) to "
+        "label the rest, or train unconditionally.")
+  if aux_classifier_weight:
+    raise ValueError("AC-GAN losses (GAN.aux_classifier_weight) need every "
+                     "label; the data withholds some.")
+  if label_distribution == "data":
+    raise ValueError("GAN.label_distribution = 'data' gives fakes the real "
+                     "batch's labels, but the data withholds some; use "
+                     "'uniform'.")

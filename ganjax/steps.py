@@ -8,7 +8,6 @@ run's constant base key, so a resumed run draws the same numbers.
 
 from typing import NamedTuple
 
-import flax
 import jax
 import jax.numpy as jnp
 import optax
@@ -16,16 +15,20 @@ import optax
 from ganjax import gan as gan_lib
 from ganjax import guard
 from ganjax import penalties
+from ganjax import rotation
 from ganjax import state as state_lib
 
 Metrics = dict[str, jax.Array]
 
 
 class _DOutputs(NamedTuple):
+  """D's outputs on one D batch, each [real half, fake half]."""
   d_real: jax.Array
   d_fake: jax.Array
   class_real: jax.Array | None
   class_fake: jax.Array | None
+  rotation_real: jax.Array | None
+  rotation_fake: jax.Array | None
 
 
 def _discriminate(gan: gan_lib.GAN, d_params, collections, real, fake,
@@ -33,29 +36,58 @@ def _discriminate(gan: gan_lib.GAN, d_params, collections, real, fake,
   """D on concat(real, fake) in one call, as Compare GAN does (one BN batch).
 
   `y_real` and `y_fake` are one-hot labels (None when unconditional). With
-  AC-GAN losses the class logits D sows are returned too.
+  rotation self-supervision each half first gets its rotated copies
+  (`rotation.with_rotations`; a rotated fake keeps its own label, where
+  Compare GAN's SSGAN gave it a real one); the GAN logits and class logits
+  returned are those of the unrotated images, the rotation logits those of
+  whole halves. Class logits are returned when D has a class head.
   """
+  batch = real.shape[0]
+  num_rotated = gan.num_rotated(batch)
+  if num_rotated:
+    real, fake = (rotation.with_rotations(v, num_rotated)
+                  for v in (real, fake))
+    y_real, y_fake = (rotation.with_rotated_labels(v, num_rotated)
+                      for v in (y_real, y_fake))
   y = None if y_real is None else jnp.concatenate([y_real, y_fake])
-  sown = {} if gan.aux_classifier_weight else None
+  sown = {} if gan.classifier or num_rotated else None
   logits, collections = gan.call(
       gan.discriminator, d_params, collections,
       jnp.concatenate([real, fake]), y, train=True, sown=sown)
-  d_real, d_fake = jnp.split(logits, 2)
-  class_real = class_fake = None
-  if sown is not None:
-    found = [v for path, v in flax.traverse_util.flatten_dict(sown).items()
-             if path[-1] == "class_logits"]
-    if len(found) != 1:
-      raise ValueError("GAN.aux_classifier_weight > 0 needs a discriminator "
-                       "with one auxiliary classifier (aux_classifier = "
-                       "True).")
-    class_real, class_fake = jnp.split(found[0][0], 2)
-  return _DOutputs(d_real, d_fake, class_real, class_fake), collections
+  d_real, d_fake = (v[:batch] for v in jnp.split(logits, 2))
+  class_real = class_fake = rotation_real = rotation_fake = None
+  if gan.classifier:
+    class_logits = gan_lib.sown_head(sown, "class_logits",
+                                     "set its aux_classifier = True")
+    class_real, class_fake = (v[:batch] for v in jnp.split(class_logits, 2))
+  if num_rotated:
+    rotation_real, rotation_fake = jnp.split(gan_lib.sown_head(
+        sown, "rotation_logits", "set its rotation_head = True"), 2)
+  return _DOutputs(d_real, d_fake, class_real, class_fake, rotation_real,
+                   rotation_fake), collections
 
 
 def _class_loss(class_logits: jax.Array, labels: jax.Array) -> jax.Array:
   return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(
       class_logits, labels))
+
+
+def _labeled_class_loss(class_logits: jax.Array,
+                        labels: jax.Array) -> tuple[jax.Array, jax.Array]:
+  """Cross-entropy and accuracy over the labeled examples only (labels ≥ 0;
+  withheld ones are −1); both 0 for a batch without labels."""
+  labeled = labels >= 0
+  count = jnp.maximum(jnp.sum(labeled), 1)
+  losses = optax.softmax_cross_entropy_with_integer_labels(
+      class_logits, jnp.where(labeled, labels, 0))
+  correct = jnp.argmax(class_logits, -1) == labels
+  return (jnp.sum(jnp.where(labeled, losses, 0.0)) / count,
+          jnp.sum(labeled & correct) / count)
+
+
+def _gan_weight(gan: gan_lib.GAN) -> float:
+  """The GAN losses' weight: 0 when training the rotation task alone."""
+  return 0.0 if gan.self_supervision == "rotation_only" else 1.0
 
 
 def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
@@ -74,13 +106,14 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
     out, d_collections = _discriminate(
         gan, d_params, state.d_collections, real, fake, y_real, y_fake)
     loss = gan.loss(out.d_real, out.d_fake)
-    # As in Compare GAN, the penalty's D calls get the real labels.
+    # As in Compare GAN, the penalty's D calls get the real labels. Unlike
+    # Compare GAN's S3GAN, every GAN class adds the penalty.
     penalty = gan.penalty(
         discriminator=lambda x: gan.call(
             gan.discriminator, d_params, state.d_collections, x, y_real,
             train=True)[0],
         d_params=d_params, real=real, fake=fake, rng=penalty_rng)
-    total = loss.d_loss + state.penalty_weight * penalty
+    total = _gan_weight(gan) * loss.d_loss + state.penalty_weight * penalty
     metrics = {"d_loss": loss.d_loss, "d_loss_real": loss.d_loss_real,
                "d_loss_fake": loss.d_loss_fake, "penalty": penalty,
                "d_real": jnp.mean(out.d_real), "d_fake": jnp.mean(out.d_fake)}
@@ -89,6 +122,21 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
                     _class_loss(out.class_fake, fake_labels))
       total += gan.aux_classifier_weight * class_loss
       metrics["d_class_loss"] = class_loss
+    if gan.label_predictor_weight:
+      class_loss, class_accuracy = _labeled_class_loss(out.class_real,
+                                                       real_labels)
+      total += gan.label_predictor_weight * class_loss
+      metrics.update(d_class_loss=class_loss,
+                     d_class_accuracy=class_accuracy)
+    if out.rotation_real is not None:
+      num_rotated = gan.num_rotated(real.shape[0])
+      rotation_loss = rotation.loss(out.rotation_real, num_rotated)
+      total += gan.rotation_weight_d * rotation_loss
+      metrics.update(
+          d_rotation_loss=rotation_loss,
+          d_rotation_accuracy=rotation.accuracy(out.rotation_real,
+                                                num_rotated))
+    metrics["d_total"] = total
     return total, (d_collections, metrics)
 
   grads, (d_collections, metrics) = jax.grad(loss_fn, has_aux=True)(
@@ -124,8 +172,13 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
         gan.generator, g_params, state.g_collections, z, y_fake, train=True)
     out, d_collections = _discriminate(
         gan, state.d_params, state.d_collections, real, fake, y_real, y_fake)
-    loss = gan.loss(out.d_real, out.d_fake).g_loss
-    metrics = {"g_loss": loss}
+    metrics = {"g_loss": gan.loss(out.d_real, out.d_fake).g_loss}
+    loss = _gan_weight(gan) * metrics["g_loss"]
+    if out.rotation_fake is not None:
+      rotation_loss = rotation.loss(out.rotation_fake,
+                                    gan.num_rotated(real.shape[0]))
+      loss += gan.rotation_weight_g * rotation_loss
+      metrics["g_rotation_loss"] = rotation_loss
     if gan.aux_classifier_weight:
       class_loss = _class_loss(out.class_fake, fake_labels)
       loss += gan.aux_classifier_weight * class_loss
@@ -134,6 +187,7 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
       ortho = penalties.orthogonal(g_params)
       loss += gan.g_orthogonal_weight * ortho
       metrics["g_orthogonal"] = ortho
+    metrics["g_total"] = loss
     return loss, (g_collections, d_collections, metrics)
 
   (_, (g_collections, d_collections, metrics)), grads = jax.value_and_grad(

@@ -50,9 +50,24 @@ def test_compare_gan_examples_and_sngan_are_there():
 
 
 @pytest.mark.parametrize("path", _EXPERIMENTS, ids=_name)
-def test_experiment_parses_and_builds(path, clean_gin, mock_tfds):
-  config.parse([path], [])
+def test_experiment_parses_and_builds(path, clean_gin, mock_tfds, tmp_path):
+  _parse_experiment(path, tmp_path)
   _check_parsed_experiment()
+
+
+def _parse_experiment(path, tmp_path):
+  """Parses an experiment; a run on inferred labels (S²GAN) gets a label
+  file for the mock data in place of its earlier stage's."""
+  labels = str(tmp_path / "labels.npy")
+  np.save(labels, np.arange(4) % 10)
+  config.parse([path], [])
+  try:
+    label_file = gin.query_parameter("datasets.tfds.label_file")
+  except ValueError:
+    label_file = None
+  if label_file is not None:
+    gin.clear_config()
+    config.parse([path], [f"datasets.tfds.label_file = '{labels}'"])
 
 
 def _check_parsed_experiment():
@@ -153,7 +168,7 @@ def test_dataset_config_builds(path, clean_gin, mock_tfds):
 @pytest.mark.parametrize("path", _EXPERIMENTS, ids=_name)
 def test_written_config_round_trips(path, clean_gin, tmp_path, mock_tfds):
   # `ganjax.sample` rebuilds the model from the config.gin a run writes.
-  config.parse([path], [])
+  _parse_experiment(path, tmp_path)
   original = gin.config_str()
   written = config.write_config(str(tmp_path))
   assert written == os.path.join(str(tmp_path), "config.gin")

@@ -4,6 +4,7 @@ import dataclasses
 import functools
 
 import chex
+import flax.linen as nn
 import gin
 import jax
 import jax.extend
@@ -16,9 +17,12 @@ from ganjax import gan as gan_lib
 from ganjax import losses
 from ganjax import normalizers
 from ganjax import penalties
+from ganjax import rotation
 from ganjax import state as state_lib
 from ganjax import steps
 from ganjax.data import dataset
+from ganjax.data import digits
+from ganjax.models import dcgan
 from ganjax.models import mlp
 
 _BATCH = 8
@@ -171,7 +175,8 @@ def test_train_step_is_traced_once():
   assert len(traces) == 1
   assert int(state.step) == 4
   assert set(metrics) == {"d_loss", "d_loss_real", "d_loss_fake", "penalty",
-                          "d_real", "d_fake", "g_loss", "all_finite"}
+                          "d_real", "d_fake", "d_total", "g_loss", "g_total",
+                          "all_finite"}
   assert bool(metrics["all_finite"])
 
 
@@ -362,3 +367,132 @@ def test_spectral_norm_iterates_in_float32_under_bfloat16():
   power = [d for d in dots if d != ("bfloat16", "bfloat16")]
   assert len(power) == 3 * 4
   assert all("float32" in dtypes for dtypes in power)
+
+
+_SGD_LR = 1e-6
+
+
+def _self_supervised_gan(**kwargs):
+  """A tiny conditional DCGAN on 16×16 digits with 20 % of the labels."""
+  spec = dataset.DataSpec((16, 16, 1), 10, True, partially_labeled=True)
+  return gan_lib.make_gan(
+      spec, generator=functools.partial(dcgan.Generator, width=8),
+      discriminator=functools.partial(dcgan.Discriminator, width=8),
+      g_optimizer=optax.sgd(_SGD_LR), d_optimizer=optax.sgd(_SGD_LR),
+      z_dim=8, conditional=True, ema_decay=None, penalty=penalties.r1,
+      **kwargs)
+
+
+_S3GAN_WEIGHTS = dict(penalty_weight=0.5, label_predictor_weight=0.3,
+                      self_supervision="rotation", rotation_weight_d=0.7,
+                      rotation_weight_g=0.2, rotated_batch_size=8)
+
+
+def _partially_labeled_batch():
+  """The first batch of 8 digits, at 20 % labels, with both kinds."""
+  data = digits.digits(seed=0, size=16, labeled_fraction=0.2)
+  for index in range(len(data) // _BATCH):
+    batch = data.batch(index, _BATCH, 0)
+    if (batch["label"] == -1).any() and (batch["label"] >= 0).any():
+      return batch
+
+
+def test_self_supervised_losses_add_up_and_are_what_is_minimized():
+  """S3GAN with rotation and R1: D minimizes loss + λ·penalty (which
+  Compare GAN's S3GAN left out) + w_D·rotation + w_c·class loss, G its loss
+  + w_G·rotation; each update descends the reported total."""
+  gan = _self_supervised_gan(**_S3GAN_WEIGHTS)
+  state = jax.jit(lambda: state_lib.create_state(
+      gan, jax.random.key(0), (16, 16, 1), _BATCH))()
+  batch = _partially_labeled_batch()
+  rng = jax.random.key(3)
+  d_step = jax.jit(functools.partial(steps.d_step, gan))
+  after, m = d_step(state, batch["x"], batch["label"], rng)
+  assert m["penalty"] > 0 and m["d_rotation_loss"] > 0
+  np.testing.assert_allclose(
+      m["d_total"], m["d_loss"] + 0.5 * m["penalty"] +
+      0.7 * m["d_rotation_loss"] + 0.3 * m["d_class_loss"], rtol=1e-5)
+  # SGD: the step is -lr·∇d_total, so d_total falls by ≈ lr·‖∇‖².
+  moved = sum(float(jnp.sum((a - b) ** 2)) for a, b in zip(
+      jax.tree.leaves(state.d_params), jax.tree.leaves(after.d_params)))
+  _, m_after = d_step(after.replace(d_collections=state.d_collections,
+                                    g_collections=state.g_collections),
+                      batch["x"], batch["label"], rng)
+  np.testing.assert_allclose(m["d_total"] - m_after["d_total"],
+                             moved / _SGD_LR, rtol=0.05)
+  g_step = jax.jit(functools.partial(steps.g_step, gan))
+  _, g = g_step(state, batch["x"], batch["label"], rng)
+  np.testing.assert_allclose(
+      g["g_total"], g["g_loss"] + 0.2 * g["g_rotation_loss"], rtol=1e-5)
+  assert "g_class_loss" not in g  # The predictor does not train G.
+
+
+def test_rotation_only_drops_the_gan_losses():
+  gan = _self_supervised_gan(self_supervision="rotation_only",
+                             label_predictor_weight=1.0, penalty_weight=0.0)
+  state = jax.jit(lambda: state_lib.create_state(
+      gan, jax.random.key(0), (16, 16, 1), _BATCH))()
+  batch = _partially_labeled_batch()
+  _, m = jax.jit(functools.partial(steps.d_step, gan))(
+      state, batch["x"], batch["label"], jax.random.key(3))
+  np.testing.assert_allclose(
+      m["d_total"], m["d_rotation_loss"] + m["d_class_loss"], rtol=1e-5)
+  _, g = jax.jit(functools.partial(steps.g_step, gan))(
+      state, batch["x"], batch["label"], jax.random.key(3))
+  np.testing.assert_allclose(g["g_total"], 0.2 * g["g_rotation_loss"],
+                             rtol=1e-5)
+
+
+def test_rotated_copies_go_to_d_with_their_own_labels():
+  """D sees [real, real rotated, fake, fake rotated] with the labels of the
+  images rotated: a rotated fake keeps its fake label (Compare GAN's SSGAN
+  paired rotated fakes with real labels)."""
+  gan = _self_supervised_gan(self_supervision="rotation",
+                             label_predictor_weight=1.0, rotated_batch_size=8)
+  state = jax.jit(lambda: state_lib.create_state(
+      gan, jax.random.key(0), (16, 16, 1), _BATCH))()
+  seen = []
+
+  def record(next_fun, args, kwargs, context):
+    if (isinstance(context.module, dcgan.Discriminator) and
+        context.method_name == "__call__"):
+      seen.append(args)
+    return next_fun(*args, **kwargs)
+
+  real = jnp.asarray(_partially_labeled_batch()["x"])
+  fake = -real
+  y_real = jax.nn.one_hot(jnp.arange(_BATCH) % 10, 10)
+  y_fake = jax.nn.one_hot(jnp.arange(_BATCH) % 3 + 5, 10)
+  with nn.intercept_methods(record):
+    out, _ = steps._discriminate(gan, state.d_params, state.d_collections,
+                                 real, fake, y_real, y_fake)
+  (x, y), = seen
+  assert x.shape[0] == y.shape[0] == 2 * (_BATCH + 6)
+  np.testing.assert_array_equal(x[2 * _BATCH + 6:2 * _BATCH + 8],
+                                rotation.rotate(fake[-2:], 1))
+  np.testing.assert_array_equal(y[:_BATCH], y_real)
+  np.testing.assert_array_equal(y[_BATCH:_BATCH + 6],
+                                jnp.tile(y_real[-2:], (3, 1)))
+  np.testing.assert_array_equal(y[_BATCH + 6:2 * _BATCH + 6], y_fake)
+  np.testing.assert_array_equal(y[-6:], jnp.tile(y_fake[-2:], (3, 1)))
+  assert out.d_real.shape == out.d_fake.shape == (_BATCH, 1)
+  assert out.class_real.shape == (_BATCH, 10)
+  assert out.rotation_real.shape == out.rotation_fake.shape == (_BATCH + 6, 4)
+
+
+def test_labeled_class_loss_ignores_withheld_labels():
+  logits = jnp.asarray(np.random.default_rng(0).normal(size=(6, 4)),
+                       jnp.float32)
+  labels = jnp.array([0, -1, 2, -1, 3, 1])
+  loss, accuracy = steps._labeled_class_loss(logits, labels)
+  labeled = np.asarray(labels) >= 0
+  want = optax.softmax_cross_entropy_with_integer_labels(
+      logits[labeled], labels[labeled]).mean()
+  np.testing.assert_allclose(loss, want, rtol=1e-6)
+  np.testing.assert_allclose(accuracy, np.mean(
+      np.argmax(logits[labeled], -1) == np.asarray(labels)[labeled]))
+  grads = jax.grad(lambda v: steps._labeled_class_loss(v, labels)[0])(logits)
+  np.testing.assert_array_equal(grads[~labeled], 0.0)
+  assert np.all(np.abs(grads[labeled]) > 0)
+  none, _ = steps._labeled_class_loss(logits, jnp.full((6,), -1))
+  assert float(none) == 0.0

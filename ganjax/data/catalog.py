@@ -12,7 +12,7 @@ see the same data and hosts take disjoint parts of each global batch
 
 import dataclasses
 import functools
-from typing import Callable
+from typing import Any, Callable
 
 import gin
 import numpy as np
@@ -129,13 +129,27 @@ def missing_message(name: str, data_dir: str | None) -> str:
 
 
 class SourceDataset(dataset.Dataset):
-  """A TFDS data source read and preprocessed batch by batch."""
+  """A TFDS data source read and preprocessed batch by batch.
 
-  def __init__(self, source, entry: Entry, training: bool):
+  Attributes:
+    labels: [N] int32 labels that replace the source's (a label file), or
+      None.
+    labeled: [N] bool, the examples whose label is kept (the rest read −1),
+      or None for all.
+  """
+
+  def __init__(self, source, entry: Entry, training: bool,
+               labels: np.ndarray | None = None,
+               labeled: np.ndarray | None = None):
     self.source = source
     self.entry = entry
     self.training = training
-    self.spec = dataset.DataSpec(entry.shape, entry.num_classes, True)
+    self.labels = labels
+    self.labeled = labeled
+    withheld = ((labeled is not None and not labeled.all()) or
+                (labels is not None and bool((labels < 0).any())))
+    self.spec = dataset.DataSpec(entry.shape, entry.num_classes, True,
+                                 partially_labeled=withheld)
 
   def __len__(self) -> int:
     return len(self.source)
@@ -151,7 +165,12 @@ class SourceDataset(dataset.Dataset):
         for example, seed in zip(examples, seeds)])
     batch = {"x": dataset.images_to_model_range(images)}
     if self.entry.num_classes:
-      batch["label"] = np.array([e["label"] for e in examples], np.int32)
+      labels = (np.array([e["label"] for e in examples], np.int32)
+                if self.labels is None else self.labels[rows])
+      if self.labeled is not None:
+        labels = np.where(self.labeled[rows], labels,
+                          partial_labels.UNLABELED).astype(np.int32)
+      batch["label"] = labels
     return batch
 
 
@@ -173,25 +192,42 @@ def _source(name: str, tfds_split: str, data_dir: str | None):
 
 
 @functools.lru_cache(maxsize=4)
-def _in_memory(name: str, tfds_split: str, data_dir: str | None,
-               labels_kept: tuple) -> dataset.ArrayDataset:
-  """The whole split, decoded into memory once per process: a study's
-  trials, seeds trained together and evaluations share it (read-only)."""
+def _decoded(name: str, tfds_split: str,
+             data_dir: str | None) -> tuple[np.ndarray, np.ndarray | None]:
+  """The whole split's images and labels, decoded into memory once per
+  process: a study's trials, seeds trained together and evaluations share
+  them (read-only)."""
   info = entry(name)
   source = _source(name, tfds_split, data_dir)
   examples = [source[i] for i in range(len(source))]
   images = np.stack([preprocess.crop_or_pad(e["image"], info.shape[0])
                      if e["image"].shape != info.shape else e["image"]
                      for e in examples])
+  images.setflags(write=False)
   labels = None
   if info.num_classes:
     labels = np.array([e["label"] for e in examples], np.int32)
-    if labels_kept:
-      labels = partial_labels.withhold_labels(labels, **dict(labels_kept))
     labels.setflags(write=False)
-  images.setflags(write=False)
+  return images, labels
+
+
+def _in_memory(name: str, tfds_split: str, data_dir: str | None,
+               labels_kept: dict[str, Any],
+               label_file: str | None) -> dataset.ArrayDataset:
+  """The split in memory, with its labels replaced from `label_file` and
+  then withheld as `labels_kept` says."""
+  info = entry(name)
+  images, labels = _decoded(name, tfds_split, data_dir)
+  if labels is not None:
+    if label_file:
+      labels = partial_labels.read_label_file(label_file, len(labels),
+                                              info.num_classes)
+    if labels_kept:
+      labels = partial_labels.withhold_labels(labels, **labels_kept)
   return dataset.ArrayDataset(
-      images, labels, dataset.DataSpec(info.shape, info.num_classes, True))
+      images, labels, dataset.DataSpec(
+          info.shape, info.num_classes, True,
+          partially_labeled=labels is not None and bool((labels < 0).any())))
 
 
 @gin.configurable("tfds", module="datasets")
@@ -199,7 +235,8 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
                  data_dir: str | None = None,
                  labeled_fraction: float | None = None,
                  labels_per_class: int | None = None,
-                 label_seed: int = 0) -> dataset.Dataset:
+                 label_seed: int = 0,
+                 label_file: str | None = None) -> dataset.Dataset:
   """The data set `name` of the catalog, ready for the training loop.
 
   Args:
@@ -212,6 +249,9 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
       mark the rest −1 (semi-supervised training); None keeps all.
     labels_per_class: or keep this many labels per class.
     label_seed: chooses the labeled subset (fixed across run seeds).
+    label_file: a .npy file of labels that replace the data set's, in its
+      order (−1: none), e.g. inferred ones (`python -m
+      ganjax.infer_labels`); the train split's only.
   """
   del seed
   info = entry(name)
@@ -222,17 +262,24 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
                  if v is not None}
   if labels_kept and not info.num_classes:
     raise ValueError(f"{name!r} has no labels to withhold.")
-  if labels_kept and info.transform is not None:
+  if split != "train":
+    label_file = None  # Evaluation reads the true labels.
+  if labels_per_class is not None and info.transform is not None:
     in_memory = sorted(n for n, e in CATALOG.items()
                        if e.transform is None and e.num_classes)
-    raise ValueError(f"Withholding labels needs all labels in memory; "
-                     f"{name!r} is read batch by batch. Supported for: "
-                     f"{in_memory}.")
+    raise ValueError(f"labels_per_class needs all labels in memory; "
+                     f"{name!r} is read batch by batch (use "
+                     f"labeled_fraction). Supported for: {in_memory}.")
   tfds_split = info.train_split if split == "train" else info.eval_split
   if info.transform is None:
     if labels_kept:
       labels_kept["label_seed"] = label_seed
-    return _in_memory(name, tfds_split, data_dir,
-                      tuple(sorted(labels_kept.items())))
-  return SourceDataset(_source(name, tfds_split, data_dir), info,
-                       training=split == "train")
+    return _in_memory(name, tfds_split, data_dir, labels_kept, label_file)
+  source = _source(name, tfds_split, data_dir)
+  labels = (None if label_file is None else partial_labels.read_label_file(
+      label_file, len(source), info.num_classes))
+  labeled = (None if labeled_fraction is None else
+             partial_labels.labeled_mask(len(source), labeled_fraction,
+                                         label_seed))
+  return SourceDataset(source, info, training=split == "train",
+                       labels=labels, labeled=labeled)

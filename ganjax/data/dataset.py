@@ -22,10 +22,13 @@ class DataSpec:
     shape: shape of one example, (H, W, C) for images or (D,) for vectors.
     num_classes: number of label classes, or None for unlabeled data.
     is_image: images are float32 in [-1, 1] for the models and uint8 on disk.
+    partially_labeled: some labels are withheld, marked −1
+      (`partial_labels.py`; semi-supervised training).
   """
   shape: tuple[int, ...]
   num_classes: int | None
   is_image: bool
+  partially_labeled: bool = False
 
 
 def images_to_model_range(images: np.ndarray) -> np.ndarray:

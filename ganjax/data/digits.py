@@ -12,15 +12,23 @@ import numpy as np
 from sklearn import datasets as sklearn_datasets
 
 from ganjax.data import dataset
+from ganjax.data import partial_labels
 
 
 @gin.configurable(module="datasets")
-def digits(seed: int, size: int = 32) -> dataset.ArrayDataset:
+def digits(seed: int, size: int = 32, labeled_fraction: float | None = None,
+           label_seed: int = 0,
+           label_file: str | None = None) -> dataset.ArrayDataset:
   """The digits as [1797, size, size, 1] images in [-1, 1], with labels.
 
   Args:
     seed: unused (the data are fixed); part of every data set's signature.
     size: output height and width.
+    labeled_fraction: keep labels for this fraction of the digits and mark
+      the rest −1 (semi-supervised training); None keeps all.
+    label_seed: chooses the labeled subset.
+    label_file: a .npy file of 1,797 labels that replace the digits' (−1:
+      none), e.g. inferred ones (`python -m ganjax.infer_labels`).
   """
   del seed
   raw = sklearn_datasets.load_digits()
@@ -28,6 +36,13 @@ def digits(seed: int, size: int = 32) -> dataset.ArrayDataset:
   images = np.asarray(jax.image.resize(
       images, (len(images), size, size, 1), "bilinear"))
   images = np.clip(images, 0.0, 1.0) * 2.0 - 1.0
+  labels = np.asarray(raw.target, np.int32)
+  if label_file is not None:
+    labels = partial_labels.read_label_file(label_file, len(labels), 10)
+  if labeled_fraction is not None:
+    labels = partial_labels.withhold_labels(
+        labels, fraction=labeled_fraction, label_seed=label_seed)
   return dataset.ArrayDataset(
-      images, np.asarray(raw.target), dataset.DataSpec((size, size, 1), 10,
-                                                       True))
+      images, labels, dataset.DataSpec(
+          (size, size, 1), 10, True,
+          partially_labeled=bool((labels < 0).any())))

@@ -98,6 +98,7 @@ class Discriminator(nn.Module):
     num_packed: PacGAN's m; m images are stacked along channels.
     project_y: add the projection term (conditional D only).
     aux_classifier: sow an auxiliary classifier's logits (conditional only).
+    rotation_head: sow the logits of a 4-way rotation classifier (SSGAN).
   """
   num_classes: int = 0
   width: int = 64
@@ -107,6 +108,7 @@ class Discriminator(nn.Module):
   num_packed: int = 1
   project_y: bool = True
   aux_classifier: bool = False
+  rotation_head: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None, *,

@@ -195,9 +195,15 @@ class ClassHeads(nn.Module):
   """The label-dependent part of a conditional D's logit.
 
   The projection term ⟨embed(y), h⟩ of Miyato & Koyama 2018 (embedding
-  Glorot-normal, no bias, as in Compare GAN), and an AC-GAN auxiliary
-  classifier (Odena et al. 2017) whose logits are sown as "class_logits"
-  for the train step's class losses. Returns 0 for an unconditional D.
+  Glorot-normal, no bias, as in Compare GAN), and an auxiliary classifier
+  whose logits are sown as "class_logits" for the train step's class losses
+  (AC-GAN, Odena et al. 2017; S3GAN's label predictor, Lucic et al. 2019).
+  Returns 0 for an unconditional D.
+
+  Rows of y that are all zero are examples whose label was withheld
+  (`jax.nn.one_hot(-1)`, semi-supervised data): with the classifier, the
+  projection takes its predicted class for them, as a constant (S3GAN);
+  without it they get no projection term.
 
   Attributes:
     num_classes: number of classes.
@@ -215,6 +221,15 @@ class ClassHeads(nn.Module):
                train: bool) -> jax.Array | float:
     if y is None:
       return 0.0
+    if self.aux:
+      class_logits = normalizers.wrap(
+          self.weight_norm, nn.Dense(self.num_classes, name="classifier"), h,
+          train=train)
+      self.sow("intermediates", "class_logits", class_logits)
+      predicted = jax.nn.one_hot(jnp.argmax(class_logits, -1),
+                                 self.num_classes, dtype=y.dtype)
+      withheld = jnp.sum(y, axis=-1, keepdims=True) == 0
+      y = jnp.where(withheld, jax.lax.stop_gradient(predicted), y)
     out = jnp.zeros((h.shape[0], 1), h.dtype)
     if self.project:
       embed = normalizers.wrap(
@@ -223,10 +238,6 @@ class ClassHeads(nn.Module):
                    kernel_init=nn.initializers.glorot_normal(), name="embed"),
           y, train=train)
       out += jnp.sum(embed * h, axis=-1, keepdims=True)
-    if self.aux:
-      self.sow("intermediates", "class_logits", normalizers.wrap(
-          self.weight_norm, nn.Dense(self.num_classes, name="classifier"), h,
-          train=train))
     return out
 
 
@@ -236,11 +247,18 @@ def discriminator_logits(module: nn.Module, h: jax.Array,
   """A D's output from its penultimate features h: FC → 1, plus class heads.
 
   Called inside `module`'s compact `__call__` (its layers become the D's
-  own): sows h as "features" for self-supervised heads, and adds the
-  projection / AC-GAN heads of a conditional D. `module` is the D, with
-  fields num_classes, project_y, aux_classifier, weight_norm, kernel_init.
+  own): sows h as "features", and with `module.rotation_head` the logits of
+  the 4 rotations (SSGAN, Chen et al. 2019) as "rotation_logits"; adds the
+  projection / classifier heads of a conditional D. `module` is the D, with
+  fields num_classes, project_y, aux_classifier, rotation_head, weight_norm
+  and kernel_init.
   """
   module.sow("intermediates", "features", h)
+  if module.rotation_head:
+    module.sow("intermediates", "rotation_logits", normalizers.wrap(
+        module.weight_norm,
+        nn.Dense(4, kernel_init=module.kernel_init, name="rotation_head"), h,
+        train=train))
   logits = normalizers.wrap(
       module.weight_norm,
       nn.Dense(1, kernel_init=module.kernel_init, name=fc_name), h,

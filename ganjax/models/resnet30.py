@@ -96,6 +96,7 @@ class Discriminator(nn.Module):
     shortcut_kernel: kernel size of the block shortcuts (Compare GAN: 3).
     project_y: add the projection term (conditional D only).
     aux_classifier: sow an auxiliary classifier's logits (conditional only).
+    rotation_head: sow the logits of a 4-way rotation classifier (SSGAN).
   """
   num_classes: int = 0
   ch: int = 64
@@ -105,6 +106,7 @@ class Discriminator(nn.Module):
   shortcut_kernel: int = 3
   project_y: bool = True
   aux_classifier: bool = False
+  rotation_head: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None, *,

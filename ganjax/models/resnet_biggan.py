@@ -177,6 +177,7 @@ class Discriminator(nn.Module):
       None picks Compare GAN's setting for the resolution (`_D_ATTENTION`).
     project_y: add the projection term (conditional D only).
     aux_classifier: sow an auxiliary classifier's logits (conditional only).
+    rotation_head: sow the logits of a 4-way rotation classifier (SSGAN).
     norm: the normalizer in the blocks (Compare GAN: none).
     weight_norm: weight normalizer of every layer (BigGAN: spectral norm), or
       None.
@@ -190,6 +191,7 @@ class Discriminator(nn.Module):
   blocks_with_attention: str | None = None
   project_y: bool = True
   aux_classifier: bool = False
+  rotation_head: bool = False
   norm: type[nn.Module] = normalizers.Identity
   weight_norm: type[nn.Module] | None = normalizers.SpectralNorm
   kernel_init: layers.Initializer = _INIT

@@ -189,6 +189,7 @@ class Discriminator(nn.Module):
     ch: channel multiplier.
     project_y: add the projection term (conditional D only).
     aux_classifier: sow an auxiliary classifier's logits (conditional only).
+    rotation_head: sow the logits of a 4-way rotation classifier (SSGAN).
     norm: the normalizer in the blocks (Compare GAN: none).
     weight_norm: weight normalizer of every layer, or None.
     kernel_init: initializer of every kernel (the projection embedding is
@@ -198,6 +199,7 @@ class Discriminator(nn.Module):
   ch: int = 128
   project_y: bool = True
   aux_classifier: bool = False
+  rotation_head: bool = False
   norm: type[nn.Module] = normalizers.Identity
   weight_norm: type[nn.Module] | None = normalizers.SpectralNorm
   kernel_init: layers.Initializer = _INIT

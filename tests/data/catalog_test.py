@@ -88,9 +88,40 @@ def test_labeled_fraction_withholds_labels(mock_tfds):
   np.testing.assert_array_equal(half.labels[kept], full.labels[kept])
 
 
-def test_withholding_labels_of_streamed_data_raises(mock_tfds):
+def _all_labels(data):
+  return data.batch(0, len(data), seed=0)["label"]
+
+
+def test_streamed_data_withholds_the_same_subset(mock_tfds):
+  """ImageNet, read batch by batch, withholds labels by index: the subset
+  the in-memory path would keep (`labeled_mask`), read in any batch."""
+  full = catalog.tfds_dataset(0, name="imagenet_64")
+  half = catalog.tfds_dataset(0, name="imagenet_64", labeled_fraction=0.5,
+                              label_seed=2)
+  assert half.spec.partially_labeled and not full.spec.partially_labeled
+  rows = half._permutation(0, 0)  # pylint: disable=protected-access
+  keep = partial_labels.labeled_mask(_NUM_EXAMPLES, 0.5, 2)[rows]
+  np.testing.assert_array_equal(_all_labels(half)[keep],
+                                _all_labels(full)[keep])
+  assert (_all_labels(half)[~keep] == partial_labels.UNLABELED).all()
   with pytest.raises(ValueError, match="batch by batch"):
-    catalog.tfds_dataset(0, name="imagenet_128", labeled_fraction=0.1)
+    catalog.tfds_dataset(0, name="imagenet_64", labels_per_class=1)
+
+
+@pytest.mark.parametrize("name", ["mnist", "imagenet_64"])
+def test_label_file_replaces_the_train_labels(mock_tfds, tmp_path, name):
+  path = str(tmp_path / "labels.npy")
+  num_classes = catalog.CATALOG[name].num_classes
+  labels = (np.arange(_NUM_EXAMPLES) * 7) % num_classes
+  np.save(path, labels)
+  data = catalog.tfds_dataset(0, name=name, label_file=path)
+  rows = data._permutation(0, 0)  # pylint: disable=protected-access
+  np.testing.assert_array_equal(_all_labels(data), labels[rows])
+  # Evaluation reads the true labels.
+  catalog.tfds_dataset(0, name=name, split="eval", label_file=path)
+  np.save(path, labels[:-1])
+  with pytest.raises(ValueError, match="label file"):
+    catalog.tfds_dataset(0, name=name, label_file=path)
 
 
 def test_missing_dataset_names_it_and_the_fix(tmp_path):

@@ -40,3 +40,13 @@ def test_subset_is_reproducible_and_depends_on_label_seed():
 def test_bad_arguments_raise(kwargs, match):
   with pytest.raises(ValueError, match=match):
     partial_labels.withhold_labels(_LABELS, **kwargs)
+
+
+def test_labeled_subset_is_independent_of_the_batch_order():
+  """The subset must not be the first examples of the seed's first epoch
+  (NumPy pads seeds with zeros: default_rng(0) == default_rng((0, 0)))."""
+  labels = np.arange(1000) % 10
+  kept = partial_labels.withhold_labels(labels, fraction=0.2, label_seed=0)
+  first_epoch = np.random.default_rng((0, 0)).permutation(1000)
+  share = np.mean(kept[first_epoch[:200]] != partial_labels.UNLABELED)
+  assert 0.1 < share < 0.3, share

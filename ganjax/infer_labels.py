@@ -1,0 +1,57 @@
+r"""Labels the images of a run's train set whose label was withheld, for a
+run on the inferred labels (S²GAN; Lucic et al. 2019).
+
+  python -m ganjax.infer_labels --workdir=DIR --out=labels.npy \
+      [--method=probe|head]
+
+`probe` (S²GAN) fits a linear classifier on D's features of the labeled
+images (train the run with GAN.self_supervision = "rotation_only" for a
+rotation-learnt representation); `head` uses D's class head (S3GAN). The
+file holds [N] int32 labels in the data set's order: the known ones kept,
+the rest inferred. Train on them with `datasets.tfds.label_file` (or
+`datasets.digits.label_file`).
+"""
+
+from absl import app
+from absl import flags
+import numpy as np
+
+from ganjax import inferred_labels
+from ganjax import registry  # pylint: disable=unused-import
+from ganjax import run_dir
+
+_WORKDIR = flags.DEFINE_string("workdir", None, "A training run's directory.",
+                               required=True)
+_OUT = flags.DEFINE_string("out", None, "The .npy file to write.",
+                           required=True)
+_METHOD = flags.DEFINE_enum("method", "probe", ["probe", "head"],
+                            "A linear probe on D's features, or D's class "
+                            "head.")
+
+
+def infer(workdir: str, method: str) -> np.ndarray:
+  """The run's train labels with the withheld ones inferred by `method`."""
+  exp, state = run_dir.load_run(workdir)
+  labels = getattr(exp.data, "labels", None)
+  if labels is None or not (labels < 0).any():
+    raise ValueError(f"The train set of {workdir} has no withheld labels "
+                     f"(−1) to infer; set labeled_fraction on its data set.")
+  images = exp.data.examples
+  if method == "head":
+    inferred = inferred_labels.predict(exp.gan, state, images)
+  else:
+    features = inferred_labels.features(exp.gan, state, images)
+    inferred = inferred_labels.linear_probe(features, labels)(features)
+  return inferred_labels.fill(labels, inferred)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  labels = infer(_WORKDIR.value, _METHOD.value)
+  np.save(_OUT.value, labels)
+  print(f"Wrote {len(labels)} labels to {_OUT.value}.")
+
+
+if __name__ == "__main__":
+  app.run(main)
