@@ -1,13 +1,19 @@
-r"""Draws samples from a trained run into an .npz file.
+r"""Draws samples from a trained run: an .npz of samples (and a PNG grid),
+or latent interpolations as a PNG strip or a GIF.
 
   python -m ganjax.sample --workdir=DIR --num_samples=N --out=FILE.npz \
-      [--seed=S] [--use_ema=true|false] [--label=K] [--truncation=T] \
-      [--standing_stats=M]
+      [--grid=GRID.png] [--seed=S] [--use_ema=true|false] [--label=K] \
+      [--truncation=T] [--standing_stats=M]
+  python -m ganjax.sample --workdir=DIR --interpolate=A:B[,C:D...] \
+      --out=STRIP.png|ANIMATION.gif [--steps=8] [--spherical] [--label=K]
 
-The file holds `samples`: [N, D] float32 for vector data, [N, H, W, C] uint8
+The .npz holds `samples`: [N, D] float32 for vector data, [N, H, W, C] uint8
 for images, and for a class-conditional model `labels`: [N] int32, drawn
-uniformly or all equal to --label. The model is rebuilt from
-`<workdir>/config.gin` and the latest checkpoint.
+uniformly or all equal to --label. An interpolation goes from the latent of
+seed A to that of seed B (one class throughout for a conditional model); a
+strip has a row per pair, a GIF a frame per step with the pairs side by
+side. The model is rebuilt from `<workdir>/config.gin` and the latest
+checkpoint.
 """
 
 from absl import app
@@ -19,10 +25,13 @@ from ganjax import samples
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run's directory.",
                                required=True)
+_OUT = flags.DEFINE_string(
+    "out", None, "The file to write: .npz for samples, .png or .gif for "
+    "--interpolate.", required=True)
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", None, "How many samples.",
-                                    required=True, lower_bound=1)
-_OUT = flags.DEFINE_string("out", None, "The .npz file to write.",
-                           required=True)
+                                    lower_bound=1)
+_GRID = flags.DEFINE_string("grid", None, "Also write the samples as a PNG "
+                            "grid here (image data).")
 _SEED = flags.DEFINE_integer("seed", 0, "Seed of the latents.")
 _USE_EMA = flags.DEFINE_bool(
     "use_ema", None, "Sample with the EMA of G's weights; by default when the "
@@ -36,20 +45,76 @@ _STANDING_STATS = flags.DEFINE_integer(
     "standing_stats", 0, "Recompute G's batch-norm statistics over this many "
     "samples first (Compare GAN's standing statistics; it used 204800).",
     lower_bound=0)
+_INTERPOLATE = flags.DEFINE_list(
+    "interpolate", None, "Seed pairs A:B to interpolate between, instead of "
+    "drawing samples.")
+_STEPS = flags.DEFINE_integer("steps", 8, "Images per interpolation, ends "
+                              "included.", lower_bound=2)
+_SPHERICAL = flags.DEFINE_bool("spherical", False, "Interpolate spherically "
+                               "(slerp) instead of linearly.")
+
+
+def _seed_pairs(values: list[str]) -> list[tuple[int, int]]:
+  try:
+    pairs = [tuple(int(s) for s in v.split(":")) for v in values]
+  except ValueError:
+    pairs = []
+  if not pairs or any(len(p) != 2 for p in pairs):
+    raise app.UsageError(f"--interpolate takes seed pairs A:B, e.g. 0:1,2:3;"
+                         f" got {','.join(values)}.")
+  return pairs
+
+
+def _interpolate() -> str:
+  """Writes the interpolations; returns what was written."""
+  if not _OUT.value.endswith((".png", ".gif")):
+    raise app.UsageError("With --interpolate, --out must end in .png or "
+                         ".gif.")
+  pairs = _seed_pairs(_INTERPOLATE.value)
+  exp, gan, state, use_ema = samples.load_for_sampling(
+      _WORKDIR.value, _SEED.value, _USE_EMA.value, _STANDING_STATS.value)
+  if not exp.data.spec.is_image:
+    raise app.UsageError("--interpolate draws images; this model makes "
+                         "vectors.")
+  samples.check_label(gan, _LABEL.value)
+  rows = samples.to_uint8(samples.interpolations(
+      gan, state, pairs, _STEPS.value, _SPHERICAL.value, use_ema,
+      _LABEL.value))  # [pairs, steps, H, W, C]
+  if _OUT.value.endswith(".gif"):
+    samples.save_gif(_OUT.value, np.concatenate(list(rows), axis=2))
+    return f"a GIF of {_STEPS.value} frames of {len(pairs)} interpolations"
+  samples.save_png(_OUT.value, np.concatenate(
+      [np.concatenate(list(row), axis=1) for row in rows], axis=0))
+  return f"a strip of {len(pairs)} interpolations of {_STEPS.value} steps"
+
+
+def _draw() -> str:
+  """Writes the samples (and grid); returns what was written."""
+  if _NUM_SAMPLES.value is None:
+    raise app.UsageError("--num_samples is required (or --interpolate).")
+  if not _OUT.value.endswith(".npz"):
+    raise app.UsageError("--out must end in .npz (PNG grids: --grid).")
+  arrays = samples.draw_from_run(
+      _WORKDIR.value, _NUM_SAMPLES.value, _SEED.value, _USE_EMA.value,
+      _LABEL.value, _TRUNCATION.value, _STANDING_STATS.value)
+  np.savez(_OUT.value, **arrays)
+  out = arrays["samples"]
+  if _GRID.value:
+    if out.ndim != 4:
+      raise app.UsageError("--grid draws images; this model makes vectors.")
+    samples.save_png(_GRID.value, samples.image_grid(out))
+  return f"{len(out)} samples of shape {out.shape[1:]}"
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   try:
-    arrays = samples.draw_from_run(
-        _WORKDIR.value, _NUM_SAMPLES.value, _SEED.value, _USE_EMA.value,
-        _LABEL.value, _TRUNCATION.value, _STANDING_STATS.value)
+    written = _interpolate() if _INTERPOLATE.value else _draw()
   except ValueError as e:
     raise app.UsageError(str(e)) from e
-  np.savez(_OUT.value, **arrays)
-  out = arrays["samples"]
-  print(f"Wrote {len(out)} samples of shape {out.shape[1:]} to {_OUT.value}")
+  print(f"Wrote {written} to {_OUT.value}"
+        + (f" and {_GRID.value}" if _GRID.value else ""))
 
 
 if __name__ == "__main__":

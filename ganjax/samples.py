@@ -2,6 +2,7 @@
 
 import math
 import os
+from typing import Any
 
 import jax
 import matplotlib
@@ -9,6 +10,7 @@ import numpy as np
 from PIL import Image
 
 from ganjax import gan as gan_lib
+from ganjax import latents
 from ganjax import normalizers
 from ganjax import run_dir
 from ganjax import state as state_lib
@@ -156,6 +158,64 @@ def draw(gan: gan_lib.GAN, state: state_lib.GANState, rng: jax.Array,
   return np.concatenate(outputs)[:num]
 
 
+def interpolations(gan: gan_lib.GAN, state: state_lib.GANState,
+                   seed_pairs: list[tuple[int, int]], num_steps: int,
+                   spherical: bool, use_ema: bool,
+                   label: int | None = None) -> np.ndarray:
+  """[pairs, num_steps, ...] samples along latent paths (`latents.path`).
+
+  The endpoints of a pair (a, b) are the latents of seeds a and b (one
+  each, drawn as `gan.sample_z(jax.random.key(seed), 1)`); a conditional
+  GAN keeps one class along a path: `label`, or the one seed a draws.
+  """
+  rows = []
+  for a, b in seed_pairs:
+    z0, z1 = (gan.sample_z(jax.random.key(s), 1)[0] for s in (a, b))
+    labels = None
+    if gan.conditional:
+      labels = np.full(num_steps, label if label is not None else
+                       int(gan.sample_labels(jax.random.key(a), 1)[0]),
+                       np.int32)
+    rows.append(np.asarray(generate_jit(
+        gan, state, latents.path(z0, z1, num_steps, spherical), use_ema,
+        labels)))
+  return np.stack(rows)
+
+
+def save_gif(path: str, frames: np.ndarray, frame_ms: int = 100) -> None:
+  """Writes [T, H, W, C] uint8 frames as a looping GIF."""
+  images = [Image.fromarray(f[..., 0] if f.shape[-1] == 1 else f)
+            for f in frames]
+  images[0].save(path, save_all=True, append_images=images[1:],
+                 duration=frame_ms, loop=0)
+
+
+def load_for_sampling(workdir: str, seed: int = 0,
+                      use_ema: bool | None = None, standing_stats: int = 0
+                      ) -> tuple[Any, gan_lib.GAN, state_lib.GANState, bool]:
+  """(experiment, sampling GAN, state, use_ema) of the run in `workdir`:
+  EMA weights by default when kept, G's batch-norm statistics recomputed
+  over `standing_stats` samples (from `seed`) if > 0."""
+  exp, state = run_dir.load_run(workdir)
+  gan = exp.sampling_gan(state)
+  use_ema = state.ema_params is not None if use_ema is None else use_ema
+  if standing_stats:
+    stats_rng = jax.random.split(jax.random.key(seed))[1]
+    state = with_standing_statistics(gan, state, stats_rng, standing_stats,
+                                     use_ema)
+  return exp, gan, state, use_ema
+
+
+def check_label(gan: gan_lib.GAN, label: int | None) -> None:
+  """Raises ValueError for a `--label` the model cannot take."""
+  if label is None:
+    return
+  if not gan.conditional:
+    raise ValueError("--label given, but the model is unconditional.")
+  if not 0 <= label < gan.num_classes:
+    raise ValueError(f"--label must be in [0, {gan.num_classes}).")
+
+
 def draw_from_run(workdir: str, num_samples: int, seed: int = 0,
                   use_ema: bool | None = None, label: int | None = None,
                   truncation: float | None = None,
@@ -167,25 +227,16 @@ def draw_from_run(workdir: str, num_samples: int, seed: int = 0,
   Raises:
     ValueError: for a label the model cannot take.
   """
-  exp, state = run_dir.load_run(workdir)
-  gan = exp.sampling_gan(state)
-  use_ema = state.ema_params is not None if use_ema is None else use_ema
+  exp, gan, state, use_ema = load_for_sampling(workdir, seed, use_ema,
+                                               standing_stats)
+  check_label(gan, label)
   rng = jax.random.key(seed)
-  label_rng, stats_rng = jax.random.split(rng)
-  if standing_stats:
-    state = with_standing_statistics(gan, state, stats_rng, standing_stats,
-                                     use_ema)
+  label_rng = jax.random.split(rng)[0]
   arrays = {}
   if gan.conditional:
-    if label is None:
-      labels = np.asarray(gan.sample_labels(label_rng, num_samples))
-    elif not 0 <= label < gan.num_classes:
-      raise ValueError(f"--label must be in [0, {gan.num_classes}).")
-    else:
-      labels = np.full(num_samples, label, np.int32)
+    labels = (np.asarray(gan.sample_labels(label_rng, num_samples))
+              if label is None else np.full(num_samples, label))
     arrays["labels"] = labels.astype(np.int32)
-  elif label is not None:
-    raise ValueError("--label given, but the model is unconditional.")
   out = draw(gan, state, rng, num_samples, use_ema, arrays.get("labels"),
              truncation)
   if exp.data.spec.is_image:

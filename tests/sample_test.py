@@ -12,6 +12,7 @@ import gin
 import jax
 import numpy as np
 import pytest
+from PIL import Image
 
 from ganjax import checkpoint
 from ganjax import config
@@ -90,11 +91,20 @@ def runs(tmp_path_factory):
   outputs = {
       "digits": str(root / "digits.npz"),
       "label_unconditional": str(root / "label_unconditional.npz"),
+      "grid": str(root / "grid.png"),
+      "strip": str(root / "strip.png"),
+      "gif": str(root / "conditional.gif"),
   }
   samplings = {
       "digits": _start("ganjax.sample", [
           f"--workdir={digits}", f"--num_samples={_NUM_SAMPLES}",
-          f"--out={outputs['digits']}"]),
+          f"--out={outputs['digits']}", f"--grid={outputs['grid']}"]),
+      "strip": _start("ganjax.sample", [
+          f"--workdir={digits}", "--interpolate=0:1,2:3", "--steps=5",
+          f"--out={outputs['strip']}"]),
+      "gif": _start("ganjax.sample", [
+          f"--workdir={conditional}", "--interpolate=4:5", "--steps=3",
+          "--spherical", "--label=7", f"--out={outputs['gif']}"]),
       "label_unconditional": _start("ganjax.sample", [
           f"--workdir={ring}", "--num_samples=2",
           f"--out={outputs['label_unconditional']}", "--label=1"]),
@@ -230,3 +240,43 @@ def test_label_for_an_unconditional_model_fails_clearly(runs, clean_gin):
   assert "--label given, but the model is unconditional" in log
   with pytest.raises(ValueError, match="--label must be in"):
     _draw(runs, "conditional", label=10)
+
+
+def test_grid_holds_the_samples(runs):
+  images = _load(runs, "digits")
+  grid = np.asarray(Image.open(runs["outputs"]["grid"]))
+  np.testing.assert_array_equal(grid, samples.image_grid(images)[..., 0])
+
+
+def _interpolation(workdir, pairs, steps, spherical, label=None):
+  """The command's interpolations, recomputed in-process as uint8."""
+  gin.clear_config()
+  _, gan, state, use_ema = samples.load_for_sampling(workdir)
+  return samples.to_uint8(samples.interpolations(
+      gan, state, pairs, steps, spherical, use_ema, label))
+
+
+def test_interpolation_strip(runs, clean_gin):
+  rc, log = runs["logs"]["strip"]
+  assert rc == 0, log[-5000:]
+  strip = np.asarray(Image.open(runs["outputs"]["strip"]))
+  assert strip.shape == (2 * 28, 5 * 28)  # A row per pair, a column per step.
+  rows = _interpolation(runs["digits"], [(0, 1), (2, 3)], 5, False)
+  np.testing.assert_array_equal(strip[28:, :28], rows[1, 0, ..., 0])
+  # The ends are the samples of the seeds' own latents.
+  gin.clear_config()
+  _, gan, state, use_ema = samples.load_for_sampling(runs["digits"])
+  end = samples.to_uint8(samples.generate(
+      gan, state, gan.sample_z(jax.random.key(3), 1), use_ema))
+  np.testing.assert_allclose(strip[28:, -28:], end[0, ..., 0], atol=1)
+
+
+def test_interpolation_gif_keeps_the_class(runs, clean_gin):
+  rc, log = runs["logs"]["gif"]
+  assert rc == 0, log[-5000:]
+  gif = Image.open(runs["outputs"]["gif"])
+  assert gif.n_frames == 3 and gif.size == (28, 28)
+  frames = _interpolation(runs["conditional"], [(4, 5)], 3, True, label=7)
+  gif.seek(2)
+  np.testing.assert_allclose(np.asarray(gif.convert("L")),
+                             frames[0, 2, ..., 0], atol=2)
