@@ -70,6 +70,16 @@ def _parse_experiment(path, tmp_path):
     config.parse([path], [f"datasets.tfds.label_file = '{labels}'"])
 
 
+@pytest.mark.parametrize("path", _EXPERIMENTS, ids=_name)
+def test_experiment_header_says_what_it_reproduces(path):
+  with open(path, encoding="utf-8") as f:
+    lines = f.read().splitlines()
+  end = next((i for i, line in enumerate(lines)
+              if line and not line.startswith("#")), len(lines))
+  header = "\n".join(lines[:end])
+  assert "Reproduces:" in header and "Hardware:" in header, path
+
+
 def _check_parsed_experiment():
   """The parsed config builds a GAN whose whole train step traces."""
   exp = experiment_lib.make_experiment()

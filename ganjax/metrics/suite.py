@@ -86,7 +86,7 @@ def kid(sets: SampleSets, num_subsets: int = 100,
 @gin.configurable("metrics.inception_score", denylist=["sets"])
 def inception_score(sets: SampleSets, num_splits: int = 10,
                     use_bias: bool = False) -> dict[str, float]:
-  """Inception Score of the generated set; empty without classifier weights.
+  """Inception Score (Salimans et al. 2016); empty without classifier weights.
 
   The samples are shuffled before the splits. `use_bias=False` is
   improved-gan's (and StyleGAN2-ADA's) softmax of pool3 × W alone; True adds
@@ -119,7 +119,7 @@ def density_coverage(sets: SampleSets, k: int = 5) -> dict[str, float]:
 @gin.configurable("metrics.ms_ssim", denylist=["sets"])
 def ms_ssim(sets: SampleSets, num_batches: int = 5, batch_size: int = 64,
             shrink_window: bool = True) -> dict[str, float]:
-  """MS-SSIM diversity of generated pairs (lower: more diverse).
+  """MS-SSIM of generated pairs (Odena et al. 2017; lower: more diverse).
 
   `shrink_window` is Compare GAN's variant, which scores images under 161 px
   (TF's 5-scale bound) with a window shrunk to fit each scale.
@@ -131,7 +131,8 @@ def ms_ssim(sets: SampleSets, num_batches: int = 5, batch_size: int = 64,
 
 @gin.configurable("metrics.sliced_wasserstein", denylist=["sets"])
 def sliced_wasserstein(sets: SampleSets) -> dict[str, float]:
-  """PGGAN's sliced Wasserstein distance of Laplacian-pyramid patches (×1e3)."""
+  """Sliced Wasserstein distance of Laplacian-pyramid patches (Karras et al.
+  2018), ×1e3."""
   return swd_lib.sliced_wasserstein(sets.real_images, sets.fake_images,
                                     sets.rng("sliced_wasserstein"))
 
