@@ -118,6 +118,28 @@ def figure_to_array(path: str) -> np.ndarray:
 generate_jit = jax.jit(generate, static_argnums=(0, 3))
 
 
+def _d_logits(gan: gan_lib.GAN, state: state_lib.GANState, x: jax.Array,
+              labels: jax.Array | None) -> jax.Array:
+  out, _ = gan.call(gan.discriminator, state.d_params, state.d_collections, x,
+                    gan.one_hot(labels), train=False)
+  return out[:, 0]
+
+
+_d_logits_jit = jax.jit(_d_logits, static_argnums=0)
+
+
+def d_logits(gan: gan_lib.GAN, state: state_lib.GANState,
+             real: dict[str, np.ndarray], fake: np.ndarray,
+             fake_labels: np.ndarray | None = None) -> dict[str, np.ndarray]:
+  """D's logits (inference mode) of a real batch and of fakes (with their
+  labels, for a conditional GAN), for TensorBoard's histograms."""
+  return {
+      "d_logits_real": np.asarray(_d_logits_jit(gan, state, real["x"],
+                                                real.get("label"))),
+      "d_logits_fake": np.asarray(_d_logits_jit(gan, state, fake,
+                                                fake_labels))}
+
+
 def draw(gan: gan_lib.GAN, state: state_lib.GANState, rng: jax.Array,
          num: int, use_ema: bool, labels: np.ndarray | None = None,
          truncation: float | None = None,

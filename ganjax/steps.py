@@ -85,6 +85,17 @@ def _labeled_class_loss(class_logits: jax.Array,
           jnp.sum(labeled & correct) / count)
 
 
+def _update_metrics(net: str, grads, opt_state,
+                    lr_scale: jax.Array) -> Metrics:
+  """The gradient's global norm and, for an optimizer that keeps it in its
+  state (gin's `optax.*`), the learning rate it used, scaled as applied."""
+  metrics = {f"{net}_grad_norm": optax.tree.norm(grads)}
+  learning_rate = getattr(opt_state, "hyperparams", {}).get("learning_rate")
+  if learning_rate is not None:
+    metrics[f"{net}_lr"] = learning_rate * lr_scale
+  return metrics
+
+
 def _gan_weight(gan: gan_lib.GAN) -> float:
   """The GAN losses' weight: 0 when training the rotation task alone."""
   return 0.0 if gan.self_supervision == "rotation_only" else 1.0
@@ -144,6 +155,7 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   updates, d_opt_state = gan.d_optimizer.update(
       grads, state.d_opt_state, state.d_params)
   updates = optax.tree_utils.tree_scale(state.lr_scale, updates)
+  metrics.update(_update_metrics("d", grads, d_opt_state, state.lr_scale))
   return state.replace(
       d_params=optax.apply_updates(state.d_params, updates),
       d_opt_state=d_opt_state, d_collections=d_collections,
@@ -195,6 +207,7 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   updates, g_opt_state = gan.g_optimizer.update(
       grads, state.g_opt_state, state.g_params)
   updates = optax.tree_utils.tree_scale(state.lr_scale, updates)
+  metrics.update(_update_metrics("g", grads, g_opt_state, state.lr_scale))
   g_params = optax.apply_updates(state.g_params, updates)
   return state.replace(
       step=state.step + 1, g_params=g_params, g_opt_state=g_opt_state,

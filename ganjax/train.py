@@ -67,14 +67,21 @@ def write_samples(workdir: str, step: int, exp: experiment_lib.Experiment,
   mixture = getattr(exp.data, "mixture", None)
   scores = {}
   if exp.data.spec.is_image:
-    images = samples.to_uint8(samples.draw(gan, state, exp.sample_key,
-                                           num_samples, use_ema))
+    fake_labels = (np.arange(num_samples) % gan.num_classes
+                   if gan.conditional else None)
+    fake = samples.draw(gan, state, exp.sample_key, num_samples, use_ema,
+                        fake_labels)
+    images = samples.to_uint8(fake)
     grid = samples.image_grid(images)
     if jax.process_index() == 0:
       samples.save_png(path, grid)
       if growing_row:
         samples.add_growing_row(workdir, step, images)
     writer.write_images(step, {"samples": grid[None]})
+    if exp.schedule is None:  # A growing D judges its level's size only.
+      writer.write_histograms(step, samples.d_logits(
+          gan, state, exp.data.batch(0, num_samples, exp.seed), fake,
+          fake_labels))
   else:
     points = samples.draw(gan, state, exp.sample_key, 2500, use_ema)
     if mixture is not None:
@@ -401,6 +408,9 @@ class _Run:
     if jax.process_index() == 0:
       config.write_config(self.workdir)
       config.write_operative_config(self.workdir, resumed_step)
+    # TensorBoard's text tab renders Markdown: a code block keeps the config.
+    self.writer.write_texts(resumed_step or 0, {
+        "operative_config": "```\n" + gin.operative_config_str() + "```"})
     return state
 
   def catch_up(self, state: state_lib.GANState) -> None:

@@ -175,8 +175,8 @@ def test_train_step_is_traced_once():
   assert len(traces) == 1
   assert int(state.step) == 4
   assert set(metrics) == {"d_loss", "d_loss_real", "d_loss_fake", "penalty",
-                          "d_real", "d_fake", "d_total", "g_loss", "g_total",
-                          "all_finite"}
+                          "d_real", "d_fake", "d_total", "d_grad_norm",
+                          "g_loss", "g_total", "g_grad_norm", "all_finite"}
   assert bool(metrics["all_finite"])
 
 
@@ -496,3 +496,27 @@ def test_labeled_class_loss_ignores_withheld_labels():
   assert np.all(np.abs(grads[labeled]) > 0)
   none, _ = steps._labeled_class_loss(logits, jnp.full((6,), -1))
   assert float(none) == 0.0
+
+
+def test_gradient_norms_and_learning_rates_are_reported():
+  """For TensorBoard: each update's gradient norm, and the learning rate of
+  an optimizer that keeps it in its state, times the roll-back scale."""
+  gan = dataclasses.replace(
+      _GAN, g_optimizer=optax.inject_hyperparams(optax.adam)(
+          learning_rate=optax.linear_schedule(0.01, 0.0, 10)),
+      d_optimizer=optax.inject_hyperparams(optax.sgd)(learning_rate=0.5))
+  state = _initial_state(gan).replace(lr_scale=jnp.float32(0.25))
+  state = state.replace(d_opt_state=gan.d_optimizer.init(state.d_params),
+                        g_opt_state=gan.g_optimizer.init(state.g_params))
+  batch = _batch(0)
+  after, metrics = steps.d_step(gan, state, batch["x"], None,
+                                jax.random.key(0))
+  np.testing.assert_allclose(metrics["d_lr"], 0.5 * 0.25)
+  # SGD moved D by lr · lr_scale · gradient.
+  moved = optax.tree.norm(jax.tree.map(
+      lambda a, b: a - b, state.d_params, after.d_params))
+  np.testing.assert_allclose(moved, 0.125 * metrics["d_grad_norm"],
+                             rtol=1e-5)
+  _, metrics = steps.g_step(gan, after, batch["x"], None, jax.random.key(1))
+  np.testing.assert_allclose(metrics["g_lr"], 0.01 * 0.25)
+  assert metrics["g_grad_norm"] > 0

@@ -12,6 +12,8 @@ import jax
 import numpy as np
 import orbax.checkpoint as ocp
 import pytest
+from tensorboard.backend.event_processing import event_accumulator
+from tensorboard.util import tensor_util
 
 from ganjax import checkpoint
 from ganjax import config
@@ -396,3 +398,30 @@ def test_unsupported_resolution_fails_before_compiling(tmp_path, clean_gin,
                      r"supports square images of side 32; got 28×28"):
     train.train(str(tmp_path))
   assert not compiled
+
+
+def test_tensorboard_gets_the_config_scalars_images_and_histograms(
+    tmp_path, clean_gin):
+  """Losses, D's outputs, gradient norms and learning rates as scalars, the
+  sample grid, histograms of D's logits on real and fake examples, and the
+  operative config as text."""
+  testdata = os.path.join(os.path.dirname(__file__), "testdata")
+  config.parse([os.path.join(testdata, "tiny_digits.gin")], [
+      "train.num_steps = 2", "train.log_every = 1", "train.sample_every = 2",
+      "GAN.conditional = True"])
+  train.train(str(tmp_path))
+  events = event_accumulator.EventAccumulator(
+      str(tmp_path), size_guidance={event_accumulator.TENSORS: 0})
+  events.Reload()
+  tags = set(events.Tags()["tensors"])
+  assert {"d_loss", "g_loss", "d_real", "d_fake", "d_grad_norm",
+          "g_grad_norm", "d_lr", "g_lr", "samples", "d_logits_real",
+          "d_logits_fake", "operative_config"} <= tags, tags
+  lr = [float(tensor_util.make_ndarray(e.tensor_proto)) for e in events.Tensors("g_lr")]
+  np.testing.assert_allclose(lr, gin.query_parameter(
+      "generator/optax.adam.learning_rate"))
+  histogram = tensor_util.make_ndarray(events.Tensors("d_logits_real")[0].tensor_proto)
+  assert histogram.shape[-1] == 3  # (left edge, right edge, count) buckets.
+  assert histogram[:, 2].sum() == 4  # train.num_sample_images real digits.
+  text = tensor_util.make_ndarray(events.Tensors("operative_config")[0].tensor_proto)
+  assert b"GAN.z_dim = 8" in np.asarray(text).item()
