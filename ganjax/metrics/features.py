@@ -9,8 +9,10 @@ The last partial batch is padded, so a new image count does not recompile
 
 import functools
 import hashlib
+import time
 from typing import Callable
 
+from absl import logging
 import gin
 import jax
 import numpy as np
@@ -83,7 +85,9 @@ class InceptionFeatures:
     size = min(self.batch_size, -(-len(images) // self._devices)
                * self._devices)
     outputs = []
+    progress = _Progress(len(images))
     for start in range(0, len(images), size):
+      progress.report(start)
       batch = images[start:start + size]
       count = len(batch)
       if count < size:
@@ -94,6 +98,24 @@ class InceptionFeatures:
       out = self._apply(self._params, jax.device_put(batch, self._sharding))
       outputs.append(jax.tree.map(lambda x, n=count: np.asarray(x)[:n], out))
     return {k: np.concatenate([o[k] for o in outputs]) for k in outputs[0]}
+
+
+class _Progress:
+  """Logs images embedded, images per second and the time left, at most
+  every `every_secs`: embedding 50k images takes hours on a CPU."""
+
+  def __init__(self, total: int, every_secs: float = 30.0):
+    self.total, self.every_secs = total, every_secs
+    self.start = self.last = time.monotonic()
+
+  def report(self, done: int) -> None:
+    now = time.monotonic()
+    if not done or now - self.last < self.every_secs:
+      return
+    self.last = now
+    rate = done / (now - self.start)
+    logging.info("Inception features: %d/%d images, %.1f images/s, %.0f s "
+                 "left.", done, self.total, rate, (self.total - done) / rate)
 
 
 def factory(weights: str | None = None,
