@@ -22,13 +22,12 @@ from absl import flags
 import gin
 import numpy as np
 
-from ganjax import infer_labels
+from ganjax import evaluation
 from ganjax import inferred_labels
 from ganjax import registry  # pylint: disable=unused-import
 from ganjax.data import catalog
 from ganjax.metrics import features
 from ganjax.metrics import suite
-import score_runs
 
 _OUT_DIR = flags.DEFINE_string("out_dir", "runs/s3gan_fashion_mnist_cpu",
                                "Where the runs go.")
@@ -68,7 +67,7 @@ def main(argv):
   seconds = {name: _train(name) for name in
              ("unconditional", "supervised", "s3gan", "s2gan_pretrain")}
   gin.clear_config()
-  probe_labels = infer_labels.infer(
+  probe_labels = inferred_labels.for_run(
       os.path.join(_OUT_DIR.value, "s2gan_pretrain"), "probe")
   labels_path = os.path.abspath(
       os.path.join(_OUT_DIR.value, "s2gan_labels.npy"))
@@ -78,7 +77,7 @@ def main(argv):
   gin.clear_config()
   accuracy = {
       "s2gan": _accuracy_on_withheld(probe_labels),
-      "s3gan": _accuracy_on_withheld(infer_labels.infer(
+      "s3gan": _accuracy_on_withheld(inferred_labels.for_run(
           os.path.join(_OUT_DIR.value, "s3gan"), "head"))}
 
   make_extractor = features.factory()
@@ -89,7 +88,7 @@ def main(argv):
         "train seconds |")
   print("|---|---|---:|---:|---:|---:|")
   for name in ("unconditional", "s2gan", "s3gan", "supervised"):
-    _, scores = score_runs.score(os.path.join(_OUT_DIR.value, name),
+    _, scores = evaluation.score_run(os.path.join(_OUT_DIR.value, name),
                                  [suite.fid, suite.kid], _NUM_SAMPLES.value,
                                  make_extractor)
     train_seconds = seconds[name] + seconds.get(f"{name}_pretrain", 0.0)

@@ -15,11 +15,9 @@ import time
 
 from absl import app
 from absl import flags
-import gin
 
 from ganjax import evaluation
 from ganjax import registry  # pylint: disable=unused-import
-from ganjax import run_dir
 from ganjax.metrics import features
 from ganjax.metrics import suite
 
@@ -27,18 +25,6 @@ _WORKDIRS = flags.DEFINE_list("workdirs", None, "Run directories to score.",
                               required=True)
 _NUM_SAMPLES = flags.DEFINE_integer("num_samples", 10000,
                                     "Generated (and real) images per score.")
-
-
-def score(workdir: str, metrics: list, num_samples: int,
-          make_extractor) -> tuple[int, dict[str, float]]:
-  """(step, scores) of a run's latest checkpoint, with these metrics and
-  sample count instead of its config's."""
-  gin.clear_config()  # Each run reads its own config.
-  exp, state = run_dir.load_run(workdir)
-  with gin.unlock_config():
-    gin.bind_parameter("evaluation.metrics", metrics)
-    gin.bind_parameter("evaluation.num_samples", num_samples)
-  return int(state.step), evaluation.evaluate(exp, state, make_extractor)
 
 
 def main(argv):
@@ -49,9 +35,10 @@ def main(argv):
   print("|---|---:|---:|---:|---:|---:|---:|")
   for workdir in _WORKDIRS.value:
     start = time.perf_counter()
-    step, scores = score(workdir, [suite.fid, suite.kid, suite.ms_ssim,
-                                   suite.sliced_wasserstein],
-                         _NUM_SAMPLES.value, make_extractor)
+    step, scores = evaluation.score_run(
+        workdir, [suite.fid, suite.kid, suite.ms_ssim,
+                  suite.sliced_wasserstein], _NUM_SAMPLES.value,
+        make_extractor)
     print(f"| {workdir} | {step} | {scores['fid']:.2f} | "
           f"{scores['kid']:.4f} | {scores['ms_ssim']:.3f} | "
           f"{scores['swd_mean']:.1f} | {time.perf_counter() - start:.0f} |",

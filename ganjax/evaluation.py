@@ -31,6 +31,7 @@ import numpy as np
 from ganjax import checkpoint
 from ganjax import config
 from ganjax import experiment as experiment_lib
+from ganjax import run_dir
 from ganjax import samples
 from ganjax import state as state_lib
 from ganjax.data import dataset as dataset_lib
@@ -225,3 +226,19 @@ def evaluate_new_checkpoints(
   finally:
     manager.close()
   return scored
+
+
+def score_run(workdir: str, metrics: list[Callable[..., Scores]],
+              num_samples: int,
+              make_extractor: Callable[[], features.InceptionFeatures]
+              ) -> tuple[int, Scores]:
+  """(step, scores) of the latest checkpoint of the run in `workdir`, with
+  `metrics` and `num_samples` in place of its config's evaluation settings
+  (e.g. to compare finished runs at one protocol). Clears gin first: each
+  run is rebuilt from its own config.gin."""
+  gin.clear_config()
+  exp, state = run_dir.load_run(workdir)
+  with gin.unlock_config():
+    gin.bind_parameter("evaluation.metrics", metrics)
+    gin.bind_parameter("evaluation.num_samples", num_samples)
+  return int(state.step), evaluate(exp, state, make_extractor)

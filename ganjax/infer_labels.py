@@ -18,7 +18,6 @@ import numpy as np
 
 from ganjax import inferred_labels
 from ganjax import registry  # pylint: disable=unused-import
-from ganjax import run_dir
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run's directory.",
                                required=True)
@@ -29,26 +28,10 @@ _METHOD = flags.DEFINE_enum("method", "probe", ["probe", "head"],
                             "head.")
 
 
-def infer(workdir: str, method: str) -> np.ndarray:
-  """The run's train labels with the withheld ones inferred by `method`."""
-  exp, state = run_dir.load_run(workdir)
-  labels = getattr(exp.data, "labels", None)
-  if labels is None or not (labels < 0).any():
-    raise ValueError(f"The train set of {workdir} has no withheld labels "
-                     f"(−1) to infer; set labeled_fraction on its data set.")
-  images = exp.data.examples
-  if method == "head":
-    inferred = inferred_labels.predict(exp.gan, state, images)
-  else:
-    features = inferred_labels.features(exp.gan, state, images)
-    inferred = inferred_labels.linear_probe(features, labels)(features)
-  return inferred_labels.fill(labels, inferred)
-
-
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  labels = infer(_WORKDIR.value, _METHOD.value)
+  labels = inferred_labels.for_run(_WORKDIR.value, _METHOD.value)
   np.save(_OUT.value, labels)
   print(f"Wrote {len(labels)} labels to {_OUT.value}.")
 

@@ -5,8 +5,8 @@ Labels"): S3GAN's D labels them with its class head, trained on the labeled
 images during the GAN run (`predict`); S²GAN fits a linear classifier (a
 linear probe) on the labeled images' D features, learnt with rotation
 self-supervision, and labels the rest with it (`features`, `linear_probe`).
-`infer_labels.py` writes the labels for a later run (`label_file` of the
-data sets).
+`for_run` labels a run's train set; `infer_labels.py` writes them for a
+later run (`label_file` of the data sets).
 """
 
 from typing import Callable
@@ -19,6 +19,7 @@ from sklearn import pipeline
 from sklearn import preprocessing
 
 from ganjax import gan as gan_lib
+from ganjax import run_dir
 from ganjax import state as state_lib
 from ganjax.data import dataset
 
@@ -91,3 +92,23 @@ def fill(labels: np.ndarray, inferred: np.ndarray) -> np.ndarray:
 def accuracy(predicted: np.ndarray, labels: np.ndarray) -> float:
   """Fraction of `predicted` equal to the true `labels`."""
   return float(np.mean(np.asarray(predicted) == np.asarray(labels)))
+
+
+def for_run(workdir: str, method: str) -> np.ndarray:
+  """The train labels of the run in `workdir`, its withheld ones inferred by
+  `method`: "probe" (a linear probe on D's features, S²GAN) or "head" (D's
+  class head, S3GAN)."""
+  exp, state = run_dir.load_run(workdir)
+  labels = getattr(exp.data, "labels", None)
+  if labels is None or not (labels < 0).any():
+    raise ValueError(f"The train set of {workdir} has no withheld labels "
+                     f"(−1) to infer; set labeled_fraction on its data set.")
+  images = exp.data.examples
+  if method == "head":
+    inferred = predict(exp.gan, state, images)
+  elif method == "probe":
+    train_features = features(exp.gan, state, images)
+    inferred = linear_probe(train_features, labels)(train_features)
+  else:
+    raise ValueError(f"method must be 'probe' or 'head', got {method!r}.")
+  return fill(labels, inferred)

@@ -133,9 +133,10 @@ def d_logits(gan: gan_lib.GAN, state: state_lib.GANState,
              fake_labels: np.ndarray | None = None) -> dict[str, np.ndarray]:
   """D's logits (inference mode) of a real batch and of fakes (with their
   labels, for a conditional GAN), for TensorBoard's histograms."""
+  real_labels = real.get("label") if gan.conditional else None
   return {
       "d_logits_real": np.asarray(_d_logits_jit(gan, state, real["x"],
-                                                real.get("label"))),
+                                                real_labels)),
       "d_logits_fake": np.asarray(_d_logits_jit(gan, state, fake,
                                                 fake_labels))}
 

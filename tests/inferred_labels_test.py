@@ -1,9 +1,17 @@
-"""Tests of ganjax.inferred_labels: the linear probe, filling, accuracy."""
+"""Tests of ganjax.inferred_labels: the linear probe, filling, accuracy, and
+S²GAN's stages on a rotation-pretrained run, down to a run on its labels."""
 
+import os
+
+import gin
 import numpy as np
 import pytest
 
+from ganjax import config
 from ganjax import inferred_labels
+from ganjax import train
+from ganjax.data import digits
+from ganjax.data import partial_labels
 
 
 def test_linear_probe_learns_from_the_labeled_rows_only():
@@ -26,3 +34,79 @@ def test_fill_keeps_the_known_labels():
   np.testing.assert_array_equal(filled, [3, 2, 0, 5])
   assert filled.dtype == np.int32
   assert inferred_labels.accuracy(filled, np.array([3, 2, 1, 1])) == 0.5
+
+
+_TINY = os.path.join(os.path.dirname(__file__), "testdata", "tiny_digits.gin")
+
+
+def _train(workdir, bindings):
+  gin.clear_config()
+  try:
+    config.parse([_TINY], ["datasets.digits.labeled_fraction = 0.2",
+                           "train.log_every = 1000", *bindings])
+    train.train(workdir)
+  finally:
+    gin.clear_config()
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+  """S²GAN's first stage: D learns rotations of all digits (no GAN loss)."""
+  workdir = str(tmp_path_factory.mktemp("pretrained"))
+  _train(workdir, ["GAN.self_supervision = 'rotation_only'",
+                   "models.dcgan.Discriminator.width = 8",
+                   "discriminator/optax.adam.learning_rate = 1e-3",
+                   "train.num_steps = 60"])
+  return workdir
+
+
+def test_probe_labels_the_withheld_digits(pretrained, tmp_path):
+  """The labels file keeps the known labels and fills the rest with the
+  linear probe's (measured accuracy on the withheld digits: 0.95); a
+  conditional GAN then trains on them."""
+  gin.clear_config()
+  labels = inferred_labels.for_run(pretrained, "probe")
+  gin.clear_config()
+  kept = digits.digits(seed=0, size=28, labeled_fraction=0.2).labels
+  truth = digits.digits(seed=0, size=28).labels
+  assert labels.shape == truth.shape and labels.dtype == np.int32
+  known = kept >= 0
+  np.testing.assert_array_equal(labels[known], kept[known])
+  accuracy = inferred_labels.accuracy(labels[~known], truth[~known])
+  assert accuracy > 0.8, accuracy
+
+  # Stage 3: a conditional GAN on the inferred labels.
+  path = str(tmp_path / "labels.npy")
+  np.save(path, labels)
+  data = digits.digits(seed=0, size=28, label_file=path)
+  np.testing.assert_array_equal(data.labels, labels)
+  assert not data.spec.partially_labeled
+  _train(str(tmp_path / "conditional"), [
+      f"datasets.digits.label_file = '{path}'",
+      "datasets.digits.labeled_fraction = None", "GAN.conditional = True",
+      "train.num_steps = 2"])
+
+
+def test_head_needs_a_class_head(pretrained):
+  gin.clear_config()
+  with pytest.raises(ValueError, match="no class head"):
+    inferred_labels.for_run(pretrained, "head")
+  gin.clear_config()
+  with pytest.raises(ValueError, match="method must be"):
+    inferred_labels.for_run(pretrained, "kmeans")
+  gin.clear_config()
+
+
+def test_label_file_is_checked(tmp_path):
+  path = str(tmp_path / "labels.npy")
+  np.save(path, np.zeros(5, np.int32))
+  with pytest.raises(ValueError, match=r"needs \(10,\) integer labels"):
+    partial_labels.read_label_file(path, 10, 3)
+  np.save(path, np.full(10, 3))
+  with pytest.raises(ValueError, match="outside"):
+    partial_labels.read_label_file(path, 10, 3)
+  with pytest.raises(ValueError, match="infer_labels"):
+    partial_labels.read_label_file(str(tmp_path / "missing.npy"), 10, 3)
+  np.save(path, np.arange(10) % 3 - (np.arange(10) == 0))
+  np.testing.assert_array_equal(
+      partial_labels.read_label_file(path, 10, 3)[:3], [-1, 1, 2])

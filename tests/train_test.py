@@ -407,8 +407,7 @@ def test_tensorboard_gets_the_config_scalars_images_and_histograms(
   operative config as text."""
   testdata = os.path.join(os.path.dirname(__file__), "testdata")
   config.parse([os.path.join(testdata, "tiny_digits.gin")], [
-      "train.num_steps = 2", "train.log_every = 1", "train.sample_every = 2",
-      "GAN.conditional = True"])
+      "train.num_steps = 2", "train.log_every = 1", "train.sample_every = 2"])
   train.train(str(tmp_path))
   events = event_accumulator.EventAccumulator(
       str(tmp_path), size_guidance={event_accumulator.TENSORS: 0})
