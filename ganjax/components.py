@@ -60,12 +60,18 @@ def gin_name(selector: str, fn: Callable[..., Any]) -> str:
   return ".".join(parts)
 
 
+_PACKAGES = ("ganjax", "optax", "jax")  # Whose registered components count.
+
+
 def registered() -> dict[str, Callable[..., Any]]:
-  """{gin name: function or class} of every registered component."""
+  """{gin name: function or class} of every component ganjax registers
+  (its own, optax's and JAX's initializers; not gin's, nor what other code,
+  e.g. a test, registers in the same process)."""
   found = {}
   for selector, configurable in gin.config._REGISTRY.items():  # pylint: disable=protected-access
-    if not selector.startswith("gin."):
-      found[gin_name(selector, configurable.wrapped)] = configurable.wrapped
+    fn = configurable.wrapped
+    if (getattr(fn, "__module__", None) or "").split(".")[0] in _PACKAGES:
+      found[gin_name(selector, fn)] = fn
   return found
 
 
