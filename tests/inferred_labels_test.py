@@ -54,6 +54,7 @@ def pretrained(tmp_path_factory):
   """S²GAN's first stage: D learns rotations of all digits (no GAN loss)."""
   workdir = str(tmp_path_factory.mktemp("pretrained"))
   _train(workdir, ["GAN.self_supervision = 'rotation_only'",
+                   "datasets.digits.size = 16",
                    "models.dcgan.Discriminator.width = 8",
                    "discriminator/optax.adam.learning_rate = 1e-3",
                    "train.num_steps = 60"])
@@ -61,30 +62,31 @@ def pretrained(tmp_path_factory):
 
 
 def test_probe_labels_the_withheld_digits(pretrained, tmp_path):
-  """The labels file keeps the known labels and fills the rest with the
-  linear probe's (measured accuracy on the withheld digits: 0.95); a
-  conditional GAN then trains on them."""
+  """The labels keep the known ones and fill the rest with the linear
+  probe's; a data set reads them from a file.
+
+  Measured accuracy on the withheld digits: 0.92 after these 60 rotation
+  steps, and 0.94 with the untrained D's features: the digits are easy for
+  a linear probe on random features, so this checks the pipeline, not the
+  representation (benchmarks/s3gan_fashion_mnist.py measures that).
+  """
   gin.clear_config()
   labels = inferred_labels.for_run(pretrained, "probe")
   gin.clear_config()
-  kept = digits.digits(seed=0, size=28, labeled_fraction=0.2).labels
-  truth = digits.digits(seed=0, size=28).labels
+  kept = digits.digits(seed=0, size=16, labeled_fraction=0.2).labels
+  truth = digits.digits(seed=0, size=16).labels
   assert labels.shape == truth.shape and labels.dtype == np.int32
   known = kept >= 0
   np.testing.assert_array_equal(labels[known], kept[known])
   accuracy = inferred_labels.accuracy(labels[~known], truth[~known])
   assert accuracy > 0.8, accuracy
 
-  # Stage 3: a conditional GAN on the inferred labels.
+  # Stage 3 reads them (gin_configs_test traces s2gan.gin's train step).
   path = str(tmp_path / "labels.npy")
   np.save(path, labels)
-  data = digits.digits(seed=0, size=28, label_file=path)
+  data = digits.digits(seed=0, size=16, label_file=path)
   np.testing.assert_array_equal(data.labels, labels)
   assert not data.spec.partially_labeled
-  _train(str(tmp_path / "conditional"), [
-      f"datasets.digits.label_file = '{path}'",
-      "datasets.digits.labeled_fraction = None", "GAN.conditional = True",
-      "train.num_steps = 2"])
 
 
 def test_head_needs_a_class_head(pretrained):
