@@ -165,8 +165,8 @@ def test_s3gan_labels_withheld_digits_and_learns_rotations():
 
   D's class head, trained on the ~360 labeled digits only, must label the
   ~1,440 withheld ones far above chance (10 %), and D must learn the
-  rotation task (chance 25 %). Measured after these 150 steps: accuracy of
-  the inferred labels 0.86, rotation accuracy (last 10 steps) 0.80.
+  rotation task (chance 25 %). Measured after these 100 steps: accuracy of
+  the inferred labels 0.93, rotation accuracy (last 10 steps) 0.69.
   """
   data = digits.digits(seed=0, size=16, labeled_fraction=0.2)
   truth = digits.digits(seed=0, size=16).labels
@@ -175,11 +175,11 @@ def test_s3gan_labels_withheld_digits_and_learns_rotations():
               discriminator=functools.partial(dcgan.Discriminator, width=8),
               label_predictor_weight=1.0, self_supervision="rotation",
               ema_decay=None, d_optimizer=optax.adam(1e-3, b1=0.5))
-  state, metrics = _train(gan, data, 150)
+  state, metrics = _train(gan, data, 100)
   withheld = data.labels == -1
   predicted = inferred_labels.predict(gan, state, data.examples[withheld])
   accuracy = inferred_labels.accuracy(predicted, truth[withheld])
   rotation_accuracy = np.mean([m["d_rotation_accuracy"]
                                for m in metrics[-10:]])
   assert accuracy > 0.7, accuracy
-  assert rotation_accuracy > 0.6, rotation_accuracy
+  assert rotation_accuracy > 0.5, rotation_accuracy
