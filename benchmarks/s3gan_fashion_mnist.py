@@ -55,9 +55,11 @@ def _train(name: str, bindings: tuple[str, ...] = ()) -> float:
 def _accuracy_on_withheld(labels: np.ndarray) -> float:
   """Accuracy of inferred labels on the garments whose label was withheld
   (the configs' 10 %, label_seed 0)."""
-  truth = catalog.tfds_dataset(0, name="fashion_mnist_32").labels
+  # Explicit arguments: gin may still hold a run's labeled_fraction.
+  truth = catalog.tfds_dataset(0, name="fashion_mnist_32",
+                               labeled_fraction=None).labels
   kept = catalog.tfds_dataset(0, name="fashion_mnist_32",
-                              labeled_fraction=0.1).labels
+                              labeled_fraction=0.1, label_seed=0).labels
   withheld = kept == -1
   return inferred_labels.accuracy(labels[withheld], truth[withheld])
 
