@@ -1,10 +1,11 @@
 r"""Every registered component, by family, as the README's Markdown section.
 
 Generated from gin's registry and the components' docstrings, so it cannot
-drift from the code: each entry gets its docstring's summary and
-the first citation ("Name et al. 2018", "Lim & Ye 2017") in its summary, its
-module's docstring or the rest of its own. The GAN's options come from `make_gan`'s documented
-arguments. Regenerate the README's section after adding a component:
+drift from the code: each entry gets its docstring's summary and the first
+citation ("Name et al. 2018", "Lim & Ye 2017") in its summary, its module's
+docstring or the rest of its own. The GAN's options come from `make_gan`'s
+documented arguments. Regenerate the README's section after adding a
+component:
 
   python -m ganjax.components --readme=README.md
 

@@ -141,6 +141,12 @@ def d_logits(gan: gan_lib.GAN, state: state_lib.GANState,
                                                 fake_labels))}
 
 
+def classes_in_turn(gan: gan_lib.GAN, num: int) -> np.ndarray | None:
+  """Labels 0, 1, …, K-1, 0, … of `num` samples of a conditional GAN (its
+  sample grids' default); None for an unconditional one."""
+  return np.arange(num) % gan.num_classes if gan.conditional else None
+
+
 def draw(gan: gan_lib.GAN, state: state_lib.GANState, rng: jax.Array,
          num: int, use_ema: bool, labels: np.ndarray | None = None,
          truncation: float | None = None,
@@ -161,8 +167,8 @@ def draw(gan: gan_lib.GAN, state: state_lib.GANState, rng: jax.Array,
   Returns:
     [num, ...] samples.
   """
-  if gan.conditional and labels is None:
-    labels = np.arange(num) % gan.num_classes
+  if labels is None:
+    labels = classes_in_turn(gan, num)
   if labels is not None:
     if not gan.conditional:
       raise ValueError("Labels given, but the GAN is unconditional.")

@@ -67,8 +67,7 @@ def write_samples(workdir: str, step: int, exp: experiment_lib.Experiment,
   mixture = getattr(exp.data, "mixture", None)
   scores = {}
   if exp.data.spec.is_image:
-    fake_labels = (np.arange(num_samples) % gan.num_classes
-                   if gan.conditional else None)
+    fake_labels = samples.classes_in_turn(gan, num_samples)
     fake = samples.draw(gan, state, exp.sample_key, num_samples, use_ema,
                         fake_labels)
     images = samples.to_uint8(fake)

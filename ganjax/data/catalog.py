@@ -212,18 +212,13 @@ def _decoded(name: str, tfds_split: str,
 
 
 def _in_memory(name: str, tfds_split: str, data_dir: str | None,
-               labels_kept: dict[str, Any],
-               label_file: str | None) -> dataset.ArrayDataset:
-  """The split in memory, with its labels replaced from `label_file` and
-  then withheld as `labels_kept` says."""
+               **relabel: Any) -> dataset.ArrayDataset:
+  """The split in memory, its labels as `partial_labels.relabel(**relabel)`
+  makes them."""
   info = entry(name)
   images, labels = _decoded(name, tfds_split, data_dir)
   if labels is not None:
-    if label_file:
-      labels = partial_labels.read_label_file(label_file, len(labels),
-                                              info.num_classes)
-    if labels_kept:
-      labels = partial_labels.withhold_labels(labels, **labels_kept)
+    labels = partial_labels.relabel(labels, info.num_classes, **relabel)
   return dataset.ArrayDataset(
       images, labels, dataset.DataSpec(
           info.shape, info.num_classes, True,
@@ -257,10 +252,8 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
   info = entry(name)
   if split not in ("train", "eval"):
     raise ValueError(f"split must be 'train' or 'eval', got {split!r}.")
-  labels_kept = {k: v for k, v in (("fraction", labeled_fraction),
-                                   ("per_class", labels_per_class))
-                 if v is not None}
-  if labels_kept and not info.num_classes:
+  withholds = labeled_fraction is not None or labels_per_class is not None
+  if withholds and not info.num_classes:
     raise ValueError(f"{name!r} has no labels to withhold.")
   if split != "train":
     label_file = None  # Evaluation reads the true labels.
@@ -272,9 +265,9 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
                      f"labeled_fraction). Supported for: {in_memory}.")
   tfds_split = info.train_split if split == "train" else info.eval_split
   if info.transform is None:
-    if labels_kept:
-      labels_kept["label_seed"] = label_seed
-    return _in_memory(name, tfds_split, data_dir, labels_kept, label_file)
+    return _in_memory(name, tfds_split, data_dir, label_file=label_file,
+                      fraction=labeled_fraction, per_class=labels_per_class,
+                      label_seed=label_seed)
   source = _source(name, tfds_split, data_dir)
   labels = (None if label_file is None else partial_labels.read_label_file(
       label_file, len(source), info.num_classes))

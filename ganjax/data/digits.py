@@ -36,12 +36,8 @@ def digits(seed: int, size: int = 32, labeled_fraction: float | None = None,
   images = np.asarray(jax.image.resize(
       images, (len(images), size, size, 1), "bilinear"))
   images = np.clip(images, 0.0, 1.0) * 2.0 - 1.0
-  labels = np.asarray(raw.target, np.int32)
-  if label_file is not None:
-    labels = partial_labels.read_label_file(label_file, len(labels), 10)
-  if labeled_fraction is not None:
-    labels = partial_labels.withhold_labels(
-        labels, fraction=labeled_fraction, label_seed=label_seed)
+  labels = partial_labels.relabel(raw.target, 10, label_file,
+                                  labeled_fraction, label_seed=label_seed)
   return dataset.ArrayDataset(
       images, labels, dataset.DataSpec(
           (size, size, 1), 10, True,

@@ -82,3 +82,19 @@ def read_label_file(path: str, num_examples: int,
     raise ValueError(f"The label file {path!r} has labels outside −1…"
                      f"{num_classes - 1}.")
   return labels.astype(np.int32)
+
+
+def relabel(labels: np.ndarray, num_classes: int,
+            label_file: str | None = None, fraction: float | None = None,
+            per_class: int | None = None,
+            label_seed: int = 0) -> np.ndarray:
+  """A data set's labels as its options say: replaced from `label_file`
+  (`read_label_file`), then all but a subset withheld when `fraction` or
+  `per_class` is given (`withhold_labels`)."""
+  labels = np.asarray(labels, np.int32)
+  if label_file is not None:
+    labels = read_label_file(label_file, len(labels), num_classes)
+  if fraction is not None or per_class is not None:
+    labels = withhold_labels(labels, fraction=fraction, per_class=per_class,
+                             label_seed=label_seed)
+  return labels
