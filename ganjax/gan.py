@@ -60,6 +60,7 @@ class GAN:
   rotation_weight_g: float = 0.2
   rotated_batch_size: int | None = None
   g_orthogonal_weight: float = 0.0
+  separate_d_calls: bool = False
   compute_dtype: str = "float32"
   matmul_precision: str = "default"
 
@@ -234,6 +235,7 @@ def make_gan(data_spec: dataset.DataSpec,
              rotation_weight_g: float = 0.2,
              rotated_batch_size: int | None = None,
              g_orthogonal_weight: float = 0.0,
+             separate_d_calls: bool = False,
              compute_dtype: str = "float32",
              matmul_precision: str = "default") -> GAN:
   """Builds the GAN for data described by `data_spec`.
@@ -266,15 +268,22 @@ def make_gan(data_spec: dataset.DataSpec,
     self_supervision: "none"; "rotation" (SSGAN, Chen et al. 2019): D gets a
       4-way rotation head on its penultimate features, trained on rotated
       real images, and G is rewarded when D recognizes the rotations of its
-      fakes; "rotation_only": the rotation losses alone, no GAN loss (a
-      self-supervised representation, S²GAN's first stage).
+      fakes; "rotation_only": the rotation losses alone, no GAN loss or
+      penalty, as in Compare GAN (a self-supervised representation,
+      S²GAN's first stage).
     rotation_weight_d: weight of D's rotation loss (SSGAN: 1.0).
     rotation_weight_g: weight of G's rotation loss (SSGAN: 0.2).
     rotated_batch_size: entries of the rotation task per half of a D batch:
       its last rotated_batch_size / 4 images, each at 0, 90, 180 and 270°
       (Compare GAN's meaning); None: the D batch size.
     g_orthogonal_weight: β of BigGAN's orthogonal regularization of G's
-      kernels, β‖WᵀW ⊙ (1 − I)‖² (Brock et al. 2019: 1e-4).
+      kernels, (β/2)‖WᵀW ⊙ (1 − I)‖² without the shared class embedding:
+      BigGAN-PyTorch's update at its β (Brock et al. 2019: 1e-4).
+    separate_d_calls: call D on the real and on the fake half of its batch
+      separately (the progressive GAN's code; Compare GAN's
+      `deprecated_split_disc_calls`), so that statistics over examples (the
+      minibatch standard deviation, batch norm) see one kind of image;
+      False: one call on concat(real, fake), Compare GAN's default.
     compute_dtype: "float32", or "bfloat16" for mixed precision: bfloat16
       activations and matmuls, float32 parameters, optimizer states,
       normalizer statistics, spectral norms and losses (`apply_model`).
@@ -334,6 +343,7 @@ def make_gan(data_spec: dataset.DataSpec,
              rotation_weight_g=rotation_weight_g,
              rotated_batch_size=rotated_batch_size,
              g_orthogonal_weight=g_orthogonal_weight,
+             separate_d_calls=separate_d_calls,
              compute_dtype=compute_dtype, matmul_precision=matmul_precision)
 
 

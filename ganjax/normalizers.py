@@ -164,6 +164,8 @@ class ConditionalBatchNorm(_BatchStatistics):
   starts as plain standardization (de Vries et al. 2017; BigGAN). Compare GAN
   used γ = W_γ y with W ~ N(0, 0.02²), so its γ started near 0 and scaled the
   features down (its issue #54); `compare_gan_gamma=True` reproduces that.
+  Compare GAN also spectrally normalized the γ and β projections when G used
+  spectral norm; they are never normalized here.
 
   Attributes:
     momentum, epsilon, group_size: as in `Standardize`.
@@ -200,7 +202,9 @@ class SelfModulatedBatchNorm(_BatchStatistics):
   """Batch norm with γ, β from the latent z (Chen et al. 2019, self-modulation).
 
   h = ReLU(W₁z) with `num_hidden` units (skipped when 0), γ = W_γh + 1 (bias
-  initialized to 1 as in Compare GAN), β = W_βh.
+  initialized to 1 as in Compare GAN), β = W_βh. Unlike Compare GAN, which
+  spectrally normalized these three linears when G used spectral norm
+  (`use_sn`), they are never normalized here.
   """
   num_hidden: int = 32
 
@@ -227,9 +231,10 @@ class SelfModulatedBatchNorm(_BatchStatistics):
 class LayerNorm(nn.Module):
   """Layer norm over all axes but the batch, γ and β per channel.
 
-  As TensorFlow's `layers.layer_norm` in Compare GAN's ResNet blocks.
+  As TensorFlow's `layers.layer_norm` in Compare GAN's ResNet blocks, with
+  its ε of 1e-12.
   """
-  epsilon: float = 1e-6
+  epsilon: float = 1e-12
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool, y: jax.Array | None = None,
@@ -295,8 +300,10 @@ class SpectralNorm(nn.Module):
 class WeightNorm(nn.Module):
   """Weight normalization (Salimans & Kingma 2016), Flax's `nn.WeightNorm`.
 
-  Without the paper's data-dependent initialization: the scale starts at the
-  initial weights' norm, so the layer starts as the unnormalized one.
+  Without the paper's data-dependent initialization: the scale starts at 1
+  and the stored weights are the initializer's with every filter rescaled to
+  unit norm, so the layer starts with unit-norm filters, not as the layer its
+  initializer would give unnormalized.
   """
   layer: nn.Module
 

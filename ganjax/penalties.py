@@ -93,29 +93,38 @@ def l2(*, discriminator, d_params, real, fake, rng) -> jax.Array:
                              for k in _kernels(d_params, "penalties.l2")]))
 
 
-def _kernels(params, name: str) -> list[jax.Array]:
-  """The leaves named `kernel` (weights of dense and conv layers)."""
+def _kernels(params, name: str,
+             exclude: tuple[str, ...] = ()) -> list[jax.Array]:
+  """The leaves named `kernel` (weights of dense and conv layers), but those
+  inside modules named in `exclude`."""
   leaves = jax.tree_util.tree_leaves_with_path(params)
+  keys = lambda path: [getattr(k, "key", None) for k in path]
   kernels = [leaf for path, leaf in leaves
-             if getattr(path[-1], "key", None) == "kernel"]
+             if keys(path)[-1] == "kernel" and not set(exclude) & set(
+                 keys(path))]
   if not kernels:
     raise ValueError(f"{name}: the network has no `kernel` parameters.")
   return kernels
 
 
-def orthogonal(params) -> jax.Array:
-  """BigGAN's orthogonal regularization: Σ ‖WᵀW ⊙ (1 − I)‖²_F over kernels.
+def orthogonal(params, exclude: tuple[str, ...] = ("embed_y",)
+               ) -> jax.Array:
+  """BigGAN's orthogonal regularization: ½ Σ ‖WᵀW ⊙ (1 − I)‖²_F over kernels.
 
   Each kernel is a matrix [fan_in, out]; only the off-diagonal Gram entries
   are penalized, so filters are pushed apart without fixing their norms
-  (Brock et al. 2019, Sec. 3.1). A weight regularizer of G, applied by the G
-  step with weight `GAN.g_orthogonal_weight` — not a D penalty.
+  (Brock et al. 2019, Sec. 3.1). As in BigGAN-PyTorch (`utils.ortho`), whose
+  gradient 2β(WWᵀ ⊙ (1 − I))W this term's gradient times β equals, the
+  shared class embedding (modules named in `exclude`) is left out; the
+  paper's formula without the ½ doubles that gradient. A weight regularizer
+  of G, applied by the G step with weight `GAN.g_orthogonal_weight` — not a
+  D penalty.
   """
   total = 0.0
-  for kernel in _kernels(params, "orthogonal regularization"):
+  for kernel in _kernels(params, "orthogonal regularization", exclude):
     w = kernel.reshape(-1, kernel.shape[-1])
     gram = w.T @ w
-    total += jnp.sum(jnp.square(gram * (1.0 - jnp.eye(gram.shape[0]))))
+    total += 0.5 * jnp.sum(jnp.square(gram * (1.0 - jnp.eye(gram.shape[0]))))
   return total
 
 

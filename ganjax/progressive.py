@@ -103,8 +103,9 @@ def schedule(resolution: int, batch_size: int,
     batch_sizes: resolution → batch size (the paper's minibatch_dict).
     lr_multipliers: resolution → factor on both learning rates (the paper's
       G_lrate_dict / D_lrate_dict over their base rate).
-    reset_optimizers: start each level with fresh optimizer moments, as the
-      paper's code does (reset_opt_for_new_lod).
+    reset_optimizers: fresh optimizer moments when a level starts to fade in
+      and again when it starts to train at full weight, as the paper's code
+      does (reset_opt_for_new_lod: whenever floor(lod) or ceil(lod) changes).
     disc_iters: D updates per G step (each draws a batch); set by the
       experiment.
 
@@ -141,6 +142,11 @@ def at_level(gan: gan_lib.GAN, level: int, fade: Any,
     raise ValueError("experiment.schedule (progressive growing) needs a "
                      "growing model: GAN.generator = @models.pggan.Generator "
                      "and GAN.discriminator = @models.pggan.Discriminator.")
+  if not gan.separate_d_calls:
+    raise ValueError("The progressive GAN's D needs GAN.separate_d_calls = "
+                     "True (models/pggan.gin sets it): on concat(real, fake) "
+                     "its minibatch standard deviation would mix reals and "
+                     "fakes in every group.")
   return dataclasses.replace(
       gan, generator=gan.generator.clone(level=level, fade=fade,
                                          full_size=full_size),
@@ -175,10 +181,13 @@ def _reset_optimizers(gan: gan_lib.GAN, state: state_lib.GANState,
 def train_step(plan: Schedule, level: Level, gan: gan_lib.GAN,
                state: state_lib.GANState, batch: dict[str, jax.Array],
                rng: jax.Array) -> tuple[state_lib.GANState, dict]:
-  """`steps.train_step` at `level`, the fade following the step."""
+  """`steps.train_step` at `level`, the fade following the step; with
+  `plan.reset_optimizers`, fresh optimizer states at the fade's first step
+  and at the first step at full weight."""
   fade = level.fade(state.step)
   if plan.reset_optimizers and level.level:
-    state = _reset_optimizers(gan, state, state.step == level.start)
+    state = _reset_optimizers(gan, state, (state.step == level.start) | (
+        state.step == level.start + level.fade_steps))
   staged = state.replace(lr_scale=state.lr_scale * level.lr_multiplier)
   batch = {**batch, "x": real_images(batch["x"], level.level, fade)}
   state_out, metrics = steps.train_step(at_level(gan, level.level, fade),

@@ -2,7 +2,11 @@
 
 `train_step(gan, state, batch, rng)` runs `gan.disc_iters` D updates, each on
 its own slice of the batch and with fresh latents, then one G update on the
-last slice. Randomness is `fold_in(rng, state.step)`: the key passed in is the
+last slice. G reuses that slice's reals (for D's batch statistics and
+relativistic losses; its latents are fresh), as Compare GAN does on GPUs,
+where a step is one batch; Compare GAN's unrolled TPU step instead gives G a
+sub-batch of its own (batch × (disc_iters + 1) real images per step).
+Randomness is `fold_in(rng, state.step)`: the key passed in is the
 run's constant base key, so a resumed run draws the same numbers.
 """
 
@@ -31,9 +35,35 @@ class _DOutputs(NamedTuple):
   rotation_fake: jax.Array | None
 
 
+def _call_d(gan: gan_lib.GAN, d_params, collections, x, y, sown
+            ) -> tuple[jax.Array, gan_lib.Collections]:
+  """D on `x` in training mode: (logits, updated collections).
+
+  With `gan.separate_d_calls` the first and second halves of `x` (reals,
+  fakes) go through D in two calls, reals first, the second call starting
+  from the collections the first updated; the outputs and sown heads are
+  concatenated back. Otherwise one call on the whole batch.
+  """
+  if not gan.separate_d_calls:
+    return gan.call(gan.discriminator, d_params, collections, x, y,
+                    train=True, sown=sown)
+  outputs, halves = [], []
+  for x_half, y_half in zip(jnp.split(x, 2),
+                            [None, None] if y is None else jnp.split(y, 2)):
+    half_sown = None if sown is None else {}
+    out, collections = gan.call(gan.discriminator, d_params, collections,
+                                x_half, y_half, train=True, sown=half_sown)
+    outputs.append(out)
+    halves.append(half_sown)
+  if sown is not None:
+    sown.update(jax.tree.map(lambda a, b: jnp.concatenate([a, b]), *halves))
+  return jnp.concatenate(outputs), collections
+
+
 def _discriminate(gan: gan_lib.GAN, d_params, collections, real, fake,
                   y_real, y_fake) -> tuple[_DOutputs, gan_lib.Collections]:
-  """D on concat(real, fake) in one call, as Compare GAN does (one BN batch).
+  """D on concat(real, fake): in one call, as Compare GAN does (one BN batch),
+  or in one call per half with `gan.separate_d_calls` (`_call_d`).
 
   `y_real` and `y_fake` are one-hot labels (None when unconditional). With
   rotation self-supervision each half first gets its rotated copies
@@ -51,9 +81,8 @@ def _discriminate(gan: gan_lib.GAN, d_params, collections, real, fake,
                       for v in (y_real, y_fake))
   y = None if y_real is None else jnp.concatenate([y_real, y_fake])
   sown = {} if gan.classifier or num_rotated else None
-  logits, collections = gan.call(
-      gan.discriminator, d_params, collections,
-      jnp.concatenate([real, fake]), y, train=True, sown=sown)
+  logits, collections = _call_d(gan, d_params, collections,
+                                jnp.concatenate([real, fake]), y, sown)
   d_real, d_fake = (v[:batch] for v in jnp.split(logits, 2))
   class_real = class_fake = rotation_real = rotation_fake = None
   if gan.classifier:
@@ -97,7 +126,8 @@ def _update_metrics(net: str, grads, opt_state,
 
 
 def _gan_weight(gan: gan_lib.GAN) -> float:
-  """The GAN losses' weight: 0 when training the rotation task alone."""
+  """The GAN losses' (and the penalty's) weight: 0 when training the
+  rotation task alone."""
   return 0.0 if gan.self_supervision == "rotation_only" else 1.0
 
 
@@ -124,7 +154,8 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
             gan.discriminator, d_params, state.d_collections, x, y_real,
             train=True)[0],
         d_params=d_params, real=real, fake=fake, rng=penalty_rng)
-    total = _gan_weight(gan) * loss.d_loss + state.penalty_weight * penalty
+    # rotation_only drops the penalty with the loss, as Compare GAN does.
+    total = _gan_weight(gan) * (loss.d_loss + state.penalty_weight * penalty)
     metrics = {"d_loss": loss.d_loss, "d_loss_real": loss.d_loss_real,
                "d_loss_fake": loss.d_loss_fake, "penalty": penalty,
                "d_real": jnp.mean(out.d_real), "d_fake": jnp.mean(out.d_fake)}

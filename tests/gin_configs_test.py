@@ -49,6 +49,29 @@ def test_compare_gan_examples_and_sngan_are_there():
   assert "experiments/sngan_cifar10.gin" in names
 
 
+@pytest.mark.parametrize("name, collection, expected", [
+    # Compare GAN's DCGAN file leaves D without a normalizer (D.batch_norm_fn
+    # is None): its D has no batch statistics.
+    ("dcgan_celeba64", "d", set()),
+    ("resnet_cifar10", "d", {"spectral_norm"}),
+])
+def test_compare_gan_configs_normalize_d_as_compare_gan_does(
+    name, collection, expected, clean_gin, mock_tfds):
+  config.parse([os.path.join(config.CONFIG_DIR, "experiments", "compare_gan",
+                             f"{name}.gin")], [])
+  state = jax.eval_shape(experiment_lib.make_experiment().init_state)
+  assert set(getattr(state, f"{collection}_collections")) == expected
+
+
+@pytest.mark.parametrize("name, model", [
+    ("resnet_cifar10", "resnet_cifar"), ("resnet_lsun-bedroom128", "resnet5"),
+    ("biggan_imagenet128", "resnet_biggan")])
+def test_compare_gan_configs_upsample_by_unpooling(name, model, clean_gin):
+  config.parse([os.path.join(config.CONFIG_DIR, "experiments", "compare_gan",
+                             f"{name}.gin")], [])
+  assert gin.query_parameter(f"models.{model}.Generator.upsample") == "zeros"
+
+
 @pytest.mark.parametrize("path", _EXPERIMENTS, ids=_name)
 def test_experiment_parses_and_builds(path, clean_gin, mock_tfds, tmp_path):
   _parse_experiment(path, tmp_path)

@@ -126,8 +126,15 @@ def test_layer_norm_and_pixel_norm():
   _, out, _ = _run(normalizers.LayerNorm())
   x = np.asarray(_X, np.float64)
   mean = x.mean((1, 2, 3), keepdims=True)
-  std = np.sqrt(x.var((1, 2, 3), keepdims=True) + 1e-6)
+  std = np.sqrt(x.var((1, 2, 3), keepdims=True) + 1e-12)
   np.testing.assert_allclose(out, (x - mean) / std, rtol=1e-4, atol=1e-5)
+  # TF's ε (1e-12), not flax's 1e-6: visible on nearly constant features.
+  flat = _X[:, :1, :1, :1] * 1e-4
+  _, out, _ = _run(normalizers.LayerNorm(), x=flat + jnp.array([0.0, 1e-4]))
+  x = np.asarray(flat + jnp.array([0.0, 1e-4]), np.float64)
+  expected = (x - x.mean((1, 2, 3), keepdims=True)) / np.sqrt(
+      x.var((1, 2, 3), keepdims=True) + 1e-12)
+  np.testing.assert_allclose(out, expected, rtol=1e-3, atol=1e-3)
   _, out, _ = _run(normalizers.PixelNorm())
   np.testing.assert_allclose(jnp.mean(jnp.square(out), -1), 1.0, rtol=1e-4)
 
@@ -175,8 +182,13 @@ def test_spectral_norm_inference_leaves_u_alone():
                variables["spectral_norm"])
 
 
-def test_weight_norm_starts_as_the_plain_layer():
+def test_weight_norm_starts_with_unit_norm_filters():
   variables, out, _ = _run(_Wrapped(normalizers.WeightNorm))
+  kernel = np.asarray(variables["params"]["Conv_0"]["kernel"])
+  np.testing.assert_allclose(np.linalg.norm(kernel.reshape(-1, 7), axis=0),
+                             1.0, rtol=1e-5)
+  (scale,) = jax.tree.leaves(variables["params"]["WeightNorm_0"])
+  np.testing.assert_array_equal(scale, np.ones(7))
   plain = _Wrapped(None).apply(
       {"params": {"Conv_0": variables["params"]["Conv_0"]}}, _X, train=True)
   np.testing.assert_allclose(out, plain, rtol=1e-5, atol=1e-5)

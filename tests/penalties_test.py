@@ -153,14 +153,28 @@ def test_orthogonal_regularization():
   rng = np.random.default_rng(0)
   conv = rng.normal(size=(3, 3, 4, 5)).astype(np.float32)
   dense = rng.normal(size=(6, 2)).astype(np.float32)
+  embed = rng.normal(size=(10, 3)).astype(np.float32)
   params = {"conv": {"kernel": conv, "bias": np.ones(5, np.float32)},
-            "dense": {"kernel": dense}}
+            "dense": {"kernel": dense}, "embed_y": {"kernel": embed}}
   expected = 0.0
   for w in (conv.reshape(-1, 5), dense):
     gram = w.astype(np.float64).T @ w
-    expected += np.sum((gram - np.diag(np.diag(gram)))**2)
+    expected += 0.5 * np.sum((gram - np.diag(np.diag(gram)))**2)
   np.testing.assert_allclose(penalties.orthogonal(params), expected,
                              rtol=1e-5)
+  # The gradient is BigGAN-PyTorch's utils.ortho: 2 (WWᵀ ⊙ (1 − I)) W for W
+  # of [out, fan_in] (torch's view of a weight), none for the shared
+  # embedding (its blacklist) or biases.
+  grads = jax.grad(penalties.orthogonal)(params)
+  for name, kernel in (("conv", conv), ("dense", dense)):
+    w = kernel.astype(np.float64).reshape(-1, kernel.shape[-1]).T
+    gram = w @ w.T
+    torch_grad = 2.0 * (gram * (1.0 - np.eye(len(gram)))) @ w
+    np.testing.assert_allclose(
+        grads[name]["kernel"].reshape(-1, kernel.shape[-1]).T, torch_grad,
+        rtol=1e-4, atol=1e-4)
+  assert not np.any(grads["embed_y"]["kernel"])
+  assert not np.any(grads["conv"]["bias"])
   # Orthogonal filters of any norms are not penalized.
   q, _ = np.linalg.qr(rng.normal(size=(8, 3)))
   scaled = (q * np.array([1.0, 2.0, 3.0])).astype(np.float32)

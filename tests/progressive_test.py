@@ -108,9 +108,10 @@ def test_each_level_compiles_once(uninterrupted):
   assert traces == {0: 2, 1: 1}
   assert int(state.step) == 7
   assert int(state.level) == 1 and float(state.fade) == 1.0
-  # Adam restarted at level 1's start (step 2): 5 updates since.
-  assert int(state.g_opt_state.count) == 5
-  assert int(state.d_opt_state.count) == 5
+  # Adam restarted when level 1 began to fade in (step 2) and again when it
+  # began to train at full weight (step 5): 2 updates since.
+  assert int(state.g_opt_state.count) == 2
+  assert int(state.d_opt_state.count) == 2
 
 
 def test_levels_have_their_batch_sizes(clean_gin):

@@ -428,15 +428,16 @@ def test_self_supervised_losses_add_up_and_are_what_is_minimized():
   assert "g_class_loss" not in g  # The predictor does not train G.
 
 
-def test_rotation_only_drops_the_gan_losses():
+def test_rotation_only_drops_the_gan_losses_and_the_penalty():
+  """As Compare GAN's SSGAN zeroes D's loss after adding λ·penalty."""
   gan = _self_supervised_gan(self_supervision="rotation_only",
-                             label_predictor_weight=1.0,
-                             penalty=penalties.none)
+                             label_predictor_weight=1.0, penalty_weight=0.5)
   state = jax.jit(lambda: state_lib.create_state(
       gan, jax.random.key(0), (16, 16, 1), _BATCH))()
   batch = _partially_labeled_batch()
   _, m = jax.jit(functools.partial(steps.d_step, gan))(
       state, batch["x"], batch["label"], jax.random.key(3))
+  assert m["penalty"] > 0
   np.testing.assert_allclose(
       m["d_total"], m["d_rotation_loss"] + m["d_class_loss"], rtol=1e-5)
   _, g = jax.jit(functools.partial(steps.g_step, gan))(
@@ -522,3 +523,31 @@ def test_gradient_norms_and_learning_rates_are_reported():
   _, metrics = steps.g_step(gan, after, batch["x"], None, jax.random.key(1))
   np.testing.assert_allclose(metrics["g_lr"], 0.01 * 0.25)
   assert metrics["g_grad_norm"] > 0
+
+
+@pytest.mark.parametrize("separate", [False, True])
+def test_separate_d_calls_keep_the_reals_out_of_the_fakes_statistics(
+    separate):
+  """The progressive GAN's minibatch standard deviation of a fake must not
+  depend on the reals beside it (its code calls D on each separately)."""
+  from ganjax.models import pggan  # pylint: disable=g-import-not-at-top
+  gan = dataclasses.replace(
+      _GAN, discriminator=pggan.Discriminator(fmap_base=16, fmap_max=4),
+      separate_d_calls=separate)
+  d_vars = gan.discriminator.init(jax.random.key(0),
+                                  jnp.zeros((4, 8, 8, 1)), train=False)
+  rng = np.random.default_rng(0)
+  fake = jnp.asarray(rng.uniform(-1, 1, (4, 8, 8, 1)), jnp.float32)
+  fake_logits = []
+  for real in (np.zeros((4, 8, 8, 1)), rng.uniform(-1, 1, (4, 8, 8, 1))):
+    out, _ = steps._discriminate(gan, d_vars["params"], {},
+                                 jnp.asarray(real, jnp.float32), fake,
+                                 None, None)
+    fake_logits.append(out.d_fake)
+  # With separate calls the fakes' logits are those of D on the fakes alone.
+  alone = gan.discriminator.apply(d_vars, fake, train=True)
+  if separate:
+    np.testing.assert_array_equal(fake_logits[0], fake_logits[1])
+    np.testing.assert_allclose(fake_logits[0], alone, rtol=1e-6)
+  else:  # One call mixes reals and fakes in every group of 4.
+    assert np.abs(fake_logits[0] - fake_logits[1]).max() > 1e-3
