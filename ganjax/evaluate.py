@@ -19,6 +19,7 @@ from absl import app
 from absl import flags
 from clu import metric_writers
 
+from ganjax import console
 from ganjax import evaluation
 from ganjax import registry  # pylint: disable=unused-import
 from ganjax import run_dir
@@ -42,6 +43,7 @@ _INCEPTION_WEIGHTS = flags.DEFINE_string(
 
 
 def main(argv):
+  console.setup()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   workdir = _WORKDIR.value

@@ -30,6 +30,7 @@ import numpy as np
 
 from ganjax import checkpoint
 from ganjax import config
+from ganjax import console
 from ganjax import experiment as experiment_lib
 from ganjax import run_dir
 from ganjax import samples
@@ -138,6 +139,12 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
   return scores
 
 
+def needs_inception() -> bool:
+  """Whether the gin-bound `evaluation.metrics` need Inception features."""
+  metrics = gin.get_bindings("evaluation").get("metrics", (suite.fid,))
+  return any(metric not in suite.PIXEL_METRICS for metric in metrics)
+
+
 def evaluated_steps(workdir: str) -> set[int]:
   """Steps that already have a row in `<workdir>/scores.csv`."""
   path = os.path.join(workdir, "scores.csv")
@@ -184,7 +191,7 @@ def append_scores(workdir: str, step: int, scores: Scores) -> None:
       writer.writeheader()
       writer.writerows(rows)
     os.replace(f.name, path)
-  logging.info("Step %d: %s", step, scores)
+  console.info("Scores of step %d: %s", step, console.scores_line(scores))
 
 
 def score_and_record(workdir: str, step: int, exp: experiment_lib.Experiment,

@@ -1,7 +1,7 @@
 r"""FID (and more) between two image sets: pytorch-fid's command, in ganjax.
 
   python -m ganjax.fid PATH_A PATH_B [--num_samples=N] [--batch_size=B] \
-      [--metrics=fid,kid,pr,dc,is,ms_ssim,swd] [--resize=tf|pytorch|clean] \
+      [--metrics=fid,kid,pr,dc,is,ms_ssim,swd,digits] [--resize=tf|pytorch|clean] \
       [--inception_weights=FILE]
 
 A path is a folder of images (all of one size; sorted by name) or an .npz
@@ -21,6 +21,7 @@ from ganjax.metrics import features
 from ganjax.metrics import image_sets
 from ganjax.metrics import inception_input
 from ganjax.metrics import suite
+from ganjax import console
 
 _NUM_SAMPLES = flags.DEFINE_integer(
     "num_samples", None, "Use the first N images of each set (default all).",
@@ -39,6 +40,7 @@ _SEED = flags.DEFINE_integer("seed", 0, "Seed of KID's subsets and the like.")
 
 
 def main(argv):
+  console.setup()
   if len(argv) != 3:
     raise app.UsageError("Usage: python -m ganjax.fid PATH_A PATH_B [flags]")
   unknown = set(_METRICS.value) - set(suite.BY_NAME)

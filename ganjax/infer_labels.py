@@ -16,6 +16,7 @@ from absl import app
 from absl import flags
 import numpy as np
 
+from ganjax import console
 from ganjax import inferred_labels
 from ganjax import registry  # pylint: disable=unused-import
 
@@ -29,6 +30,7 @@ _METHOD = flags.DEFINE_enum("method", "probe", ["probe", "head"],
 
 
 def main(argv):
+  console.setup()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   labels = inferred_labels.for_run(_WORKDIR.value, _METHOD.value)

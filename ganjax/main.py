@@ -21,6 +21,7 @@ from absl import logging
 
 from ganjax import checkpoint
 from ganjax import config
+from ganjax import console
 from ganjax import distributed
 from ganjax import guard
 from ganjax import preemption
@@ -51,6 +52,7 @@ _MULTIHOST = flags.DEFINE_bool(
 
 
 def main(argv):
+  console.setup()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   checkpoint.quiet_orbax_logs()

@@ -20,6 +20,7 @@ from absl import app
 from absl import flags
 import numpy as np
 
+from ganjax import console
 from ganjax import registry  # pylint: disable=unused-import
 from ganjax import samples
 
@@ -107,6 +108,7 @@ def _draw() -> str:
 
 
 def main(argv):
+  console.setup()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   try:

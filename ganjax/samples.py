@@ -61,15 +61,25 @@ def to_uint8(images: np.ndarray) -> np.ndarray:
                  255).astype(np.uint8)
 
 
-def image_grid(images: np.ndarray) -> np.ndarray:
-  """[N, H, W, C] uint8 images tiled into a near-square [rows·H, cols·W, C]."""
+def image_grid(images: np.ndarray, padding: int = 2,
+               min_cell: int = 32) -> np.ndarray:
+  """[N, H, W, C] uint8 images tiled into a near-square grid.
+
+  Images under `min_cell` pixels a side are enlarged by an integer factor
+  (nearest neighbour) so that small samples stay legible, and cells are
+  separated by `padding` mid-gray pixels.
+  """
+  scale = max(1, math.ceil(min_cell / max(images.shape[1:3])))
+  images = np.asarray(images).repeat(scale, axis=1).repeat(scale, axis=2)
   n, h, w, c = images.shape
   cols = math.ceil(math.sqrt(n))
   rows = math.ceil(n / cols)
-  grid = np.zeros((rows * h, cols * w, c), np.uint8)
+  grid = np.full((rows * (h + padding) + padding,
+                  cols * (w + padding) + padding, c), 128, np.uint8)
   for i, image in enumerate(images):
     r, col = divmod(i, cols)
-    grid[r * h:(r + 1) * h, col * w:(col + 1) * w] = image
+    top, left = padding + r * (h + padding), padding + col * (w + padding)
+    grid[top:top + h, left:left + w] = image
   return grid
 
 

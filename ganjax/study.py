@@ -19,6 +19,7 @@ from absl import logging
 
 from ganjax import checkpoint
 from ganjax import config
+from ganjax import console
 from ganjax import preemption
 from ganjax import registry  # pylint: disable=unused-import
 from ganjax.studies import report
@@ -39,6 +40,7 @@ _AGGREGATE_ONLY = flags.DEFINE_bool(
 
 
 def main(argv):
+  console.setup()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   checkpoint.quiet_orbax_logs()
@@ -53,7 +55,7 @@ def main(argv):
       logging.error("%s", e)
       sys.exit(1)
   for path in report.write(study, _WORKDIR.value):
-    logging.info("Wrote %s", path)
+    console.info("Wrote %s", path)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ configs), from which it can also go on alone.
 
 import contextlib
 import functools
+import glob
 import os
 from typing import Any, Callable, NamedTuple, Sequence
 
@@ -24,6 +25,7 @@ import numpy as np
 
 from ganjax import checkpoint
 from ganjax import config
+from ganjax import console
 from ganjax import evaluation
 from ganjax import experiment as experiment_lib
 from ganjax import guard
@@ -227,7 +229,7 @@ def _with_config_hyperparams(state: state_lib.GANState,
   if all(jax.tree.leaves(jax.tree.map(np.array_equal, restored,
                                       configured))):
     return state
-  logging.info("Hyperparameters from the config, not the checkpoint: %s",
+  console.info("Hyperparameters from the config, not the checkpoint: %s",
                configured)
   return jax.jit(state_lib.GANState.with_hyperparams,
                  out_shardings=part.state(template), donate_argnums=0)(
@@ -254,7 +256,9 @@ def _train_one(workdir: str, settings: _Settings,
     init = functools.partial(part.init, exp.init_state, template)
     loop = _Loop([run], False, settings, stop,
                  lambda fn: part.step(fn, template), part.put_batch, init)
-    return loop.run(state)
+    state = loop.run(state)
+    run.summary()
+    return state
 
 
 # What the runs of a group share besides their computation: the settings of
@@ -332,7 +336,8 @@ def _train_group(workdirs: list[str], bindings: list[list[str]],
             f"The bindings {run_bindings} of {workdir} change settings the "
             f"runs share ({', '.join(_SHARED_CONFIGURABLES)}.*); train them "
             "one by one.")
-      run = stack.enter_context(_Run(workdir, exp, settings, make_extractor))
+      run = stack.enter_context(_Run(workdir, exp, settings, make_extractor,
+                                     progress=not runs))
       runs.append(run)
       state = run.restore(template, override_config)
       states.append(None if state is None else state.with_hyperparams(
@@ -355,6 +360,8 @@ def _train_group(workdirs: list[str], bindings: list[list[str]],
                  lambda fn: jax.jit(jax.vmap(fn), donate_argnums=0),
                  functools.partial(jax.tree.map, jnp.asarray), init)
     state = loop.run(state)
+    for run in runs:
+      run.summary()
     return [_unstack(state, i) for i in range(len(runs))]
 
 
@@ -372,14 +379,24 @@ class _Run:
 
   def __init__(self, workdir: str, exp: experiment_lib.Experiment,
                settings: _Settings,
-               make_extractor: Callable[[], features.InceptionFeatures]):
+               make_extractor: Callable[[], features.InceptionFeatures],
+               progress: bool = True):
+    """`progress`: print this run's progress lines."""
     self.workdir, self.exp, self.settings = workdir, exp, settings
     self.make_extractor = make_extractor
+    self.last_scores = None  # (step, scores) of the latest evaluation.
     self.checkpoints = checkpoint.manager(workdir, settings.max_checkpoints,
                                           settings.keep_checkpoint_every)
-    self.writer = metric_writers.create_default_writer(
-        workdir, just_logging=jax.process_index() > 0)
-    if settings.eval_every and exp.data.spec.is_image:
+    # Progress lines on the console (of one run of a group); everything to
+    # TensorBoard from process 0.
+    self.progress = console.ProgressWriter(settings.num_steps)
+    writers = [self.progress] if progress else []
+    if jax.process_index() == 0:
+      writers.append(metric_writers.AsyncWriter(
+          metric_writers.SummaryWriter(workdir)))
+    self.writer = metric_writers.MultiWriter(writers)
+    if (settings.eval_every and exp.data.spec.is_image and
+        evaluation.needs_inception()):
       inception_weights.locate()  # Fails now, not at the first evaluation.
 
   def __enter__(self) -> "_Run":
@@ -402,8 +419,10 @@ class _Run:
     state = checkpoint.restore_readable(self.checkpoints, template)
     resumed_step = None if state is None else int(state.step)
     if resumed_step is not None:
-      logging.info("Resumed from the checkpoint of step %d in %s.",
+      console.info("Resumed from the checkpoint of step %d in %s.",
                    resumed_step, self.workdir)
+    console.info("Training %s to step %d (the first step compiles).",
+                 self.workdir, self.settings.num_steps)
     if jax.process_index() == 0:
       config.write_config(self.workdir)
       config.write_operative_config(self.workdir, resumed_step)
@@ -431,6 +450,24 @@ class _Run:
                            self.settings.num_sample_images, growing_row)
     if scores:
       self.writer.write_scalars(done, scores)
+      self.last_scores = (done, scores)
+      console.info("Mode coverage at step %d: %s", done,
+                   console.scores_line(scores))
+
+  def summary(self) -> None:
+    """Tells where the run's outputs are and, last, its latest scores."""
+    checkpoint.wait(self.checkpoints)
+    grids = sorted(glob.glob(os.path.join(self.workdir, "samples", "*.png")))
+    console.info("Finished step %d of %s.", self.settings.num_steps,
+                 self.workdir)
+    if grids:
+      console.info("  Samples:     %s", grids[-1])
+    console.info("  Checkpoints: %s", self.checkpoints.directory)
+    console.info("  TensorBoard: tensorboard --logdir %s", self.workdir)
+    if self.last_scores is not None:
+      step, scores = self.last_scores
+      console.info("  Scores of step %d: %s", step,
+                   console.scores_line(scores))
 
   def level_end(self, done: int) -> bool:
     """Whether step `done` ends a level of progressive growing."""
@@ -438,8 +475,9 @@ class _Run:
             done in self.exp.schedule.level_ends())
 
   def evaluate(self, done: int, state: state_lib.GANState) -> None:
-    evaluation.score_and_record(self.workdir, done, self.exp, state,
-                                self.make_extractor, self.writer)
+    scores = evaluation.score_and_record(self.workdir, done, self.exp, state,
+                                         self.make_extractor, self.writer)
+    self.last_scores = (done, scores)
 
 
 class _Loop:
@@ -516,6 +554,9 @@ class _Loop:
         self._batch, remaining, put=self.put_batch)):
       state, metrics = self._train_step(step)(state, batch, key)
       done = step + 1
+      if step == remaining.start:  # Progress lines' rates leave compiling out.
+        for run in self.runs:
+          run.progress.start(done)
       pending.append((done, metrics))
       self.report_progress(done)
       log, sample, save, evaluate = self.settings.due(

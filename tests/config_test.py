@@ -30,7 +30,7 @@ def test_config_paths_resolve_from_any_directory(tmp_path, monkeypatch,
                "experiments/quickstart.gin"):
     gin.clear_config()
     config.parse([path], [])
-    assert gin.query_parameter("train.num_steps") == 800
+    assert gin.query_parameter("train.num_steps") == 20000
   with pytest.raises(FileNotFoundError, match="'no_such.gin' not found"):
     config.parse(["no_such.gin"], [])
 

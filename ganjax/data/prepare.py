@@ -22,6 +22,7 @@ from absl import flags
 import tensorflow_datasets as tfds
 
 from ganjax.data import catalog
+from ganjax import console
 
 DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 
@@ -100,6 +101,7 @@ def prepare(name: str, data_dir: str | None = None,
 
 
 def main(argv):
+  console.setup()
   del argv
   options = flags.FLAGS
   prepare(options.dataset, options.data_dir, options.source_dir)

@@ -12,13 +12,13 @@ import hashlib
 import time
 from typing import Callable
 
-from absl import logging
 import gin
 import jax
 import numpy as np
 from jax.sharding import NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from ganjax import console
 from ganjax import distributed
 from ganjax.metrics import inception
 from ganjax.metrics import inception_input
@@ -114,8 +114,9 @@ class _Progress:
       return
     self.last = now
     rate = done / (now - self.start)
-    logging.info("Inception features: %d/%d images, %.1f images/s, %.0f s "
-                 "left.", done, self.total, rate, (self.total - done) / rate)
+    console.info("Inception features: %d/%d images, %.1f images/s, %s left.",
+                 done, self.total, rate,
+                 console.duration((self.total - done) / rate))
 
 
 def factory(weights: str | None = None,

@@ -28,6 +28,7 @@ import gin
 import jax
 import numpy as np
 
+from ganjax import console
 from ganjax.metrics import inception
 from ganjax.metrics import torch_file
 
@@ -82,7 +83,7 @@ def _check_hash(path: str) -> None:
 def _download(url: str, path: str) -> None:
   os.makedirs(os.path.dirname(path), exist_ok=True)
   partial = path + ".partial"
-  logging.info("Downloading the FID Inception weights from %s", url)
+  console.info("Downloading the FID Inception weights from %s", url)
   try:
     with urllib.request.urlopen(url, timeout=60) as response, \
         open(partial, "wb") as f:

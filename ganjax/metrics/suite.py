@@ -18,6 +18,7 @@ from absl import logging
 import gin
 import numpy as np
 
+from ganjax.metrics import digit_classes as digit_classes_lib
 from ganjax.metrics import frechet
 from ganjax.metrics import inception_score as inception_score_lib
 from ganjax.metrics import kernel_distance
@@ -137,14 +138,24 @@ def sliced_wasserstein(sets: SampleSets) -> dict[str, float]:
                                     sets.rng("sliced_wasserstein"))
 
 
+@gin.configurable("metrics.digit_classes", denylist=["sets"])
+def digit_classes(sets: SampleSets, threshold: float = 0.8,
+                  min_share: float = 0.02) -> dict[str, float]:
+  """Which digits a model of `datasets.digits` draws, by a classifier of the
+  real digits: confident fraction, classes present, KL from uniform."""
+  return digit_classes_lib.digit_classes(sets.fake_images, threshold,
+                                         min_share)
+
+
 Metric = Callable[[SampleSets], dict[str, float]]
 
 # Metrics of pixels alone, which need no Inception network.
-PIXEL_METRICS = (ms_ssim, sliced_wasserstein)
+PIXEL_METRICS = (ms_ssim, sliced_wasserstein, digit_classes)
 
 BY_NAME: dict[str, Metric] = {
     "fid": fid, "kid": kid, "is": inception_score, "pr": precision_recall,
-    "dc": density_coverage, "ms_ssim": ms_ssim, "swd": sliced_wasserstein}
+    "dc": density_coverage, "ms_ssim": ms_ssim, "swd": sliced_wasserstein,
+    "digits": digit_classes}
 
 
 def evaluate(sets: SampleSets, metrics: list[Metric]) -> dict[str, float]:

@@ -69,9 +69,13 @@ def test_pixel_metrics_need_no_inception():
     raise AssertionError("Inception made")
   sets = suite.SampleSets(_images(0, 128, 32), _images(1, 128, 32),
                           no_inception)
-  scores = suite.evaluate(sets, list(suite.PIXEL_METRICS))
+  color = [m for m in suite.PIXEL_METRICS if m is not suite.digit_classes]
+  scores = suite.evaluate(sets, color)
   assert 0 < scores["ms_ssim"] < 0.5  # Independent noise is diverse.
   assert {"swd_32", "swd_16", "swd_mean"} <= set(scores)
+  gray = suite.SampleSets(None, _images(1, 128, 32)[..., :1], no_inception)
+  scores = suite.evaluate(gray, [suite.digit_classes])
+  assert set(scores) == {"digit_confident", "digit_classes", "digit_kl"}
 
 
 def test_inception_score_needs_the_classifier(fake_inception):
@@ -83,7 +87,7 @@ def test_inception_score_needs_the_classifier(fake_inception):
 
 def test_short_names_cover_the_metrics():
   assert set(suite.BY_NAME) == {"fid", "kid", "is", "pr", "dc", "ms_ssim",
-                                "swd"}
+                                "swd", "digits"}
 
 
 def test_inception_score_leaves_out_the_bias_unless_asked(fake_inception):
