@@ -272,28 +272,78 @@ class NoWeightNorm(nn.Module):
     return self.layer(x)
 
 
+_SINGULAR_VALUES = ("left", "right", "auto")
+
+
+def _l2_normalize(x: jax.Array, epsilon: float) -> jax.Array:
+  """x / ‖x‖, as TF's `l2_normalize`: ‖x‖² floored at `epsilon`."""
+  return x * jax.lax.rsqrt(jnp.maximum(jnp.sum(jnp.square(x)), epsilon))
+
+
 @gin.configurable("spectral_norm", module="normalizers")
 class SpectralNorm(nn.Module):
   """Spectral normalization (Miyato et al. 2018): W / σ(W), σ by power iteration.
 
-  Flax's `nn.SpectralNorm` with one power iteration per call. Its persistent
-  `u` vectors are variables of the `spectral_norm` collection (so they are
-  part of the train state and checkpoints, and the EMA of G uses the same
-  ones). In training every call updates `u`, as in Compare GAN; in inference
-  the iteration runs from the stored `u` without storing it.
+  Compare GAN's `spectral_norm`: each kernel as a matrix [fan_in, out], one
+  power-iteration step per training call from a persistent vector u ~ N(0,
+  I), u and v without gradient. `singular_value` picks the space of u as
+  Compare GAN does: "left" (its default) keeps u ∈ ℝ^fan_in, "right" keeps
+  u ∈ ℝ^out (SN-GAN's code, flax's `nn.SpectralNorm`), "auto" the smaller
+  (its BigGAN config). The u vectors and the estimate σ are variables of the
+  `spectral_norm` collection (so they are part of the train state and
+  checkpoints, and the EMA of G uses the same ones). In training every call
+  updates u, as in Compare GAN; in inference the iteration runs from the
+  stored u without storing it. The iteration runs in float32; the
+  normalized kernel is cast to the activations' dtype (mixed precision).
   """
   layer: nn.Module
   power_iterations: int = 1
   epsilon: float = 1e-12
+  singular_value: str = "left"
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
-    # The power iteration runs in float32 (the `u` vectors are float32); the
-    # normalized kernel is cast to the activations' dtype (mixed precision).
-    return nn.SpectralNorm(self.layer, n_steps=self.power_iterations,
-                           epsilon=self.epsilon, dtype=x.dtype,
-                           collection_name=SPECTRAL_NORM)(
-                               x, update_stats=train)
+    if self.singular_value not in _SINGULAR_VALUES:
+      raise ValueError(f"normalizers.spectral_norm.singular_value must be one "
+                       f"of {_SINGULAR_VALUES}, got {self.singular_value!r}.")
+    normalize = lambda path, value: self._normalized(path, value, train,
+                                                     x.dtype)
+    return nn.map_variables(
+        lambda layer: layer(x), "params",
+        trans_in_fn=lambda vs: jax.tree_util.tree_map_with_path(normalize,
+                                                                vs),
+        init=self.is_initializing(), mutable=True)(self.layer)
+
+  def _normalized(self, path, value: jax.Array, train: bool,
+                  dtype: jnp.dtype) -> jax.Array:
+    """A kernel divided by its spectral-norm estimate; biases as they are."""
+    value = jnp.asarray(value)
+    if value.ndim <= 1:
+      return value
+    w = value.astype(jnp.float32).reshape(-1, value.shape[-1])
+    left = self.singular_value == "left" or (
+        self.singular_value == "auto" and w.shape[0] <= w.shape[1])
+    name = "/".join([self.layer.name, *(k.key for k in path[1:])])
+    u_var = self.variable(
+        SPECTRAL_NORM, f"{name}/u", jax.random.normal,
+        None if self.has_variable(SPECTRAL_NORM, f"{name}/u")
+        else self.make_rng("params"), (1, w.shape[0 if left else 1]),
+        jnp.float32)
+    sigma_var = self.variable(SPECTRAL_NORM, f"{name}/sigma", jnp.ones, (),
+                              jnp.float32)
+    # In the left space u·W is v's direction and v·Wᵀ u's; in the right
+    # space the roles of W and Wᵀ swap.
+    m = w if left else w.T
+    u = u_var.value
+    for _ in range(self.power_iterations):
+      v = _l2_normalize(u @ m, self.epsilon)
+      u = _l2_normalize(v @ m.T, self.epsilon)
+    u, v = jax.lax.stop_gradient(u), jax.lax.stop_gradient(v)
+    sigma = (u @ m @ v.T)[0, 0]
+    if train:
+      u_var.value, sigma_var.value = u, sigma
+    w = w / jnp.where(sigma != 0, sigma, 1.0)
+    return w.reshape(value.shape).astype(dtype)
 
 
 @gin.configurable("weight_norm", module="normalizers")

@@ -33,10 +33,11 @@ def _squared_norms(grads: jax.Array) -> jax.Array:
 
 
 def _slope_penalty(discriminator: Discriminator, x: jax.Array,
-                   target: float = 1.0) -> jax.Array:
-  """E (‖∇ₓ D(x)‖ - t)² / t², with Compare GAN's 1e-4 inside the square
-  root."""
-  norms = jnp.sqrt(1e-4 + _squared_norms(_input_gradients(discriminator, x)))
+                   target: float = 1.0, epsilon: float = 1e-4) -> jax.Array:
+  """E (‖∇ₓ D(x)‖ - t)² / t², the norm as √(ε + ‖∇ₓ D(x)‖²) (Compare GAN's
+  ε: 1e-4)."""
+  norms = jnp.sqrt(epsilon +
+                   _squared_norms(_input_gradients(discriminator, x)))
   return jnp.mean(jnp.square(norms - target)) / target ** 2
 
 
@@ -53,15 +54,18 @@ def none(*, discriminator, d_params, real, fake, rng) -> jax.Array:
 
 @gin.register
 def wgan_gp(*, discriminator, d_params, real, fake, rng,
-            target: float = 1.0) -> jax.Array:
+            target: float = 1.0, epsilon: float = 1e-4) -> jax.Array:
   """WGAN-GP (Gulrajani et al. 2017) on random interpolates of real and fake.
 
   `target` is the gradient norm aimed at, t in E (‖∇D‖ - t)² / t²
   (progressive GAN's iwass_target: 750 on CIFAR-10; 1 is WGAN-GP's).
+  `epsilon` is added to ‖∇D‖² under the square root: Compare GAN's 1e-4;
+  the progressive GAN's code has none (0).
   """
   del d_params
   alpha = _uniform_per_example(rng, real)
-  return _slope_penalty(discriminator, real + alpha * (fake - real), target)
+  return _slope_penalty(discriminator, real + alpha * (fake - real), target,
+                        epsilon)
 
 
 @gin.register

@@ -457,7 +457,8 @@ class _Run:
   def summary(self) -> None:
     """Tells where the run's outputs are and, last, its latest scores."""
     checkpoint.wait(self.checkpoints)
-    grids = sorted(glob.glob(os.path.join(self.workdir, "samples", "*.png")))
+    grids = sorted(glob.glob(os.path.join(self.workdir, "samples",
+                                          "step_*.png")))
     console.info("Finished step %d of %s.", self.settings.num_steps,
                  self.workdir)
     if grids:

@@ -72,6 +72,13 @@ def test_compare_gan_configs_upsample_by_unpooling(name, model, clean_gin):
   assert gin.query_parameter(f"models.{model}.Generator.upsample") == "zeros"
 
 
+def test_compare_gan_biggan_keeps_u_in_the_smaller_space(clean_gin):
+  config.parse([os.path.join(config.CONFIG_DIR, "experiments", "compare_gan",
+                             "biggan_imagenet128.gin")], [])
+  assert gin.query_parameter(
+      "normalizers.spectral_norm.singular_value") == "auto"
+
+
 @pytest.mark.parametrize("path", _EXPERIMENTS, ids=_name)
 def test_experiment_parses_and_builds(path, clean_gin, mock_tfds, tmp_path):
   _parse_experiment(path, tmp_path)

@@ -1,5 +1,7 @@
 """Tests of ganjax.normalizers against direct numpy computations."""
 
+import functools
+
 import flax.linen as nn
 import gin
 import jax
@@ -171,6 +173,42 @@ def test_spectral_norm_converges_to_the_largest_singular_value():
   bias = variables["params"]["Conv_0"]["bias"]
   np.testing.assert_allclose(out - bias, (plain - bias) / sigma, rtol=1e-3,
                              atol=1e-4)
+
+
+@pytest.mark.parametrize("singular_value", ["left", "right", "auto"])
+def test_spectral_norm_iterates_as_compare_gan(singular_value):
+  """One training call: Compare GAN's power-iteration step from the stored
+  u (in the kernel's input space for "left", its output space for "right";
+  "auto": the smaller, here the output's 7 < 27), and W / σ."""
+  module = _Wrapped(functools.partial(normalizers.SpectralNorm,
+                                      singular_value=singular_value))
+  variables = module.init(jax.random.key(0), _X, train=False)
+  kernel = np.asarray(variables["params"]["Conv_0"]["kernel"], np.float64)
+  w = kernel.reshape(-1, 7)
+  (u0,) = [np.asarray(v, np.float64) for k, v in
+           jax.tree_util.tree_leaves_with_path(variables["spectral_norm"])
+           if jax.tree_util.keystr(k).endswith("u']")]
+  unit = lambda a: a / np.linalg.norm(a)
+  if singular_value == "left":
+    assert u0.shape == (1, 27)
+    v = unit(w.T @ u0[0])
+    u = unit(w @ v)
+    sigma = u @ w @ v
+  else:
+    assert u0.shape == (1, 7)
+    v = unit(w @ u0[0])
+    u = unit(w.T @ v)
+    sigma = v @ w @ u
+  out, updated = module.apply(variables, _X, train=True,
+                              mutable=["spectral_norm"])
+  (u1,) = [v for k, v in jax.tree_util.tree_leaves_with_path(
+      updated["spectral_norm"]) if jax.tree_util.keystr(k).endswith("u']")]
+  np.testing.assert_allclose(u1[0], u, rtol=1e-4, atol=1e-6)
+  plain = _Wrapped(None).apply({"params": variables["params"]}, _X,
+                               train=True)
+  bias = variables["params"]["Conv_0"]["bias"]
+  np.testing.assert_allclose(out - bias, (plain - bias) / sigma, rtol=1e-4,
+                             atol=1e-5)
 
 
 def test_spectral_norm_inference_leaves_u_alone():

@@ -37,6 +37,17 @@ def test_slope_penalties_on_linear_d(penalty, seed):
   np.testing.assert_allclose(got, want, rtol=1e-5)
 
 
+@pytest.mark.parametrize("epsilon", [0.0, 1e-4, 0.5])
+def test_wgan_gp_epsilon_on_linear_d(epsilon):
+  """√(ε + ‖∇D‖²): Compare GAN's ε = 1e-4, the progressive GAN's 0."""
+  w, discriminator, real, fake = _linear_setup(5)
+  want = (np.sqrt(epsilon + np.sum(w.astype(np.float64)**2)) - 1.0)**2
+  got = penalties.wgan_gp(discriminator=discriminator, d_params=None,
+                          real=real, fake=fake, rng=jax.random.key(0),
+                          epsilon=epsilon)
+  np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
 def test_dragan_with_clip_range_on_linear_d():
   w, discriminator, real, fake = _linear_setup(2)
   want = (np.sqrt(1e-4 + np.sum(w.astype(np.float64)**2)) - 1.0)**2

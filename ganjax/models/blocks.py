@@ -3,7 +3,7 @@
 `ResNetBlock` is Compare GAN's generic residual block (used by resnet_cifar,
 resnet_stl, resnet5 and resnet30) and, with a 1×1 shortcut, BigGAN's:
 
-  main path: norm → ReLU → [up] conv3×3 → norm → ReLU → conv3×3 → [down]
+  main path: [norm → ReLU] → [up] conv3×3 → norm → ReLU → conv3×3 → [down]
   shortcut:  [up] conv → [down], a 3×3 conv in the generic block, 1×1 in
              BigGAN's; or the (resampled) input itself, or nothing.
 
@@ -12,6 +12,13 @@ downsampling after the second (discriminators). Downsampling is 2×2 average
 pooling. Upsampling is nearest neighbour by default; Compare GAN's `unpool`
 instead put each value at the top-left of its 2×2 block and zeros elsewhere
 (`upsample="zeros"`). Neither changes the parameter count.
+
+A discriminator's first block, whose input is the image, has no
+pre-activation (the first norm → ReLU; `preactivate=False`), as in SN-GAN
+and BigGAN-PyTorch. Compare GAN's generic block applied its normalizer and
+ReLU to the image there: with no D normalizer (its default) that was the
+identity on its [0, 1] images, but on ganjax's [-1, 1] images it would zero
+the negative pixels of the residual branch.
 
 Also here: the latent routing of hierarchical-z generators, resolution checks,
 and `ConvTransposeTo`, a transposed conv that a weight normalizer can wrap.
@@ -132,6 +139,8 @@ class ResNetBlock(nn.Module):
     shortcut_kernel: kernel size of a conv shortcut: 3 in Compare GAN's
       generic block, 1 in BigGAN and most other ResNet GANs.
     upsample: "nearest" or "zeros" (Compare GAN's `unpool`).
+    preactivate: apply the norm and ReLU before the first conv; False in a
+      discriminator's first block, which sees the image itself.
   """
   features: int
   scale: str = "none"
@@ -141,6 +150,7 @@ class ResNetBlock(nn.Module):
   shortcut: str = "conv"
   shortcut_kernel: int = 3
   upsample: str = "nearest"
+  preactivate: bool = True
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool, y: jax.Array | None = None,
@@ -164,7 +174,9 @@ class ResNetBlock(nn.Module):
     def down(h: jax.Array) -> jax.Array:
       return downsample(h) if self.scale == "down" else h
 
-    h = nn.relu(self.norm(name="bn1")(x, train=train, y=y, z=z))
+    h = x
+    if self.preactivate:
+      h = nn.relu(self.norm(name="bn1")(h, train=train, y=y, z=z))
     h = conv(up(h), 3, "conv1")
     h = nn.relu(self.norm(name="bn2")(h, train=train, y=y, z=z))
     h = down(conv(h, 3, "conv2"))

@@ -13,6 +13,15 @@ and D appends the minibatch standard deviation before its last block.
 
 Channels at level k: min(fmap_base / 2^(k+1), fmap_max), as the paper's
 nf(stage). Outputs are linear (no tanh), as in the paper.
+
+D's downscaling layers compute lReLU(pool(conv(h)) + b), 2×2 average pooling
+before the bias and activation, as the default of the paper's code
+(networks.py `D_paper`, `fused_scale=True`: `conv2d_downscale2d` folds the
+3×3 kernel and the box filter into one stride-2 4×4 kernel, the same linear
+map as the conv then the pooling). Pooling after the activation,
+pool(lReLU(conv(h) + b)), is its `fused_scale=False`. G's nearest upsampling
+then 3×3 conv is that code's `fused_scale=False` and, with the kernel
+flipped, its fused `upscale2d_conv2d`: the same maps.
 """
 
 import math
@@ -191,8 +200,8 @@ class Discriminator(nn.Module):
     h = from_rgb(x, level)
     for k in range(level, 0, -1):
       h = act(_conv(h, nf(k), 3, f"conv_{k}a"))
-      h = act(_conv(h, nf(k - 1), 3, f"conv_{k}b"))
-      h = blocks.downsample(h)
+      # pool(conv + b) = pool(conv) + b: the bias comes before the lReLU.
+      h = act(blocks.downsample(_conv(h, nf(k - 1), 3, f"conv_{k}b")))
       if k == level:
         h = lerp(from_rgb(blocks.downsample(x), level - 1), h, self.fade)
     h = minibatch_stddev(h, self.group_size)

@@ -11,8 +11,11 @@ D: block ↓ C → ch, then 5 ↓ blocks ch → 2ch → 4ch → 4ch → 8ch → 
    2×2) → ReLU → global mean pool → FC → 1 logit. Power-of-2 sides.
 
 Blocks are `blocks.ResNetBlock`s with learned 3×3 shortcuts (Compare GAN).
-Compare GAN never spectrally normalized this G's FC and last conv; here the
-weight normalizer, if any, wraps every layer.
+The first D block has no pre-activation (its first conv sees the image);
+Compare GAN's applied ReLU (after its D normalizer, none by default) to the
+image, the identity on its [0, 1] images. Compare GAN never spectrally
+normalized this G's FC and last conv; here the weight normalizer, if any,
+wraps every layer.
 """
 
 from typing import Sequence
@@ -91,8 +94,9 @@ class Discriminator(nn.Module):
     num_classes: number of classes of a conditional D (0: unconditional).
     ch: channel multiplier.
     channels: multipliers of the first block's and the 5 blocks' outputs.
-    norm: the normalizer in the blocks (Compare GAN: none; the GAN Landscape
-      paper also compared batch, layer and spectral norm here).
+    norm: the normalizer in the blocks, not on the image (Compare GAN: none;
+      the GAN Landscape paper also compared batch, layer and spectral norm
+      here, Compare GAN's normalizing and ReLU'ing the image too).
     weight_norm: weight normalizer of every layer, or None.
     kernel_init: initializer of every kernel.
     shortcut_kernel: kernel size of the block shortcuts (Compare GAN: 3).
@@ -123,6 +127,6 @@ class Discriminator(nn.Module):
       h = blocks.ResNetBlock(
           multiplier * self.ch, "down", self.norm, self.weight_norm,
           self.kernel_init, shortcut_kernel=self.shortcut_kernel,
-          name=f"B{i}")(h, train=train, y=y)
+          preactivate=i > 0, name=f"B{i}")(h, train=train, y=y)
     h = jnp.mean(nn.relu(h), axis=(1, 2))
     return layers.discriminator_logits(self, h, y, train=train)

@@ -17,11 +17,14 @@ G: a hierarchical latent: z is split into num_blocks + 1 equal chunks; z₀ →
    self-attention block follows the blocks named in `blocks_with_attention`.
    Then unconditional batch norm → ReLU → conv3×3 → tanh, images in [-1, 1]
    (Compare GAN: (tanh + 1)/2, [0, 1]).
-D: blocks ReLU → conv3×3 → ReLU → conv3×3 → avg-pool (the first applies the
-   ReLU to the image itself), with a conv1×1 → avg-pool shortcut only where
-   the channels change (otherwise Compare GAN has no skip connection at all;
-   `identity_skip=True` adds the pooled input instead) → ReLU → global sum pool → FC → 1 logit, plus the projection term
-   ⟨embed(y), features⟩ (embedding Glorot-normal, spectrally normalized).
+D: blocks ReLU → conv3×3 → ReLU → conv3×3 → avg-pool, the first without the
+   first ReLU (its input is the image, as in BigGAN-PyTorch; Compare GAN's
+   ReLU there was the identity on its [0, 1] images), with a conv1×1 →
+   avg-pool shortcut only where the channels change (otherwise Compare GAN
+   has no skip connection at all; `identity_skip=True` adds the pooled input
+   instead) → ReLU → global sum pool → FC → 1 logit, plus the projection
+   term ⟨embed(y), features⟩ (embedding Glorot-normal, spectrally
+   normalized).
 
 Latent sizes (Compare GAN's settings): z_dim 120 at 128 (6 chunks of 20),
 140 at 256, 160 at 512; at 32 and 64 z_dim must split into 4 and 5 chunks
@@ -218,7 +221,8 @@ class Discriminator(nn.Module):
       h = blocks.ResNetBlock(
           features, "none" if i == len(multipliers) - 1 else "down",
           self.norm, self.weight_norm, self.kernel_init, shortcut=shortcut,
-          shortcut_kernel=1, name=block_name)(h, train=train, y=y)
+          shortcut_kernel=1, preactivate=i > 0, name=block_name)(
+              h, train=train, y=y)
       if block_name in with_attention:
         h = attention.NonLocalBlock(
             self.weight_norm, self.kernel_init,

@@ -10,8 +10,12 @@ D: 4 blocks of ch = 128 channels (down, down, none, none) → ReLU → global
 
 Blocks are `blocks.ResNetBlock`s with Compare GAN's learned 3×3 shortcut on
 every block (`shortcut_kernel`; SN-GAN used 1×1 shortcuts only where the
-shape changes). The first D block applies its normalizer and ReLU to the raw
-image, as in Compare GAN (no "optimized" first block).
+shape changes). The first D block has no pre-activation: conv3×3 → ReLU →
+conv3×3 → pool on the image itself, as SN-GAN's "optimized" first block
+(whose shortcut is 1×1) and BigGAN-PyTorch's. Compare GAN's first block
+applied ReLU (after its D normalizer, none by default) to the image, the
+identity on its [0, 1] images; on [-1, 1] images it would zero the negative
+pixels of the residual branch.
 """
 
 from typing import Sequence
@@ -107,8 +111,9 @@ class Discriminator(nn.Module):
   Attributes:
     num_classes: number of classes of a conditional D (0: unconditional).
     ch: channels of every block.
-    norm: the normalizer in the blocks (Compare GAN: none; layer norm gives
-      its `D.layer_norm = True`).
+    norm: the normalizer in the blocks, not on the image (Compare GAN: none;
+      layer norm gives its `D.layer_norm = True`, which also normalized and
+      ReLU'd the image in the first block).
     weight_norm: weight normalizer of every layer (e.g. spectral norm), or
       None.
     kernel_init: initializer of every kernel (the projection embedding is
@@ -136,7 +141,7 @@ class Discriminator(nn.Module):
     for i, scale in enumerate(("down", "down", "none", "none")):
       h = blocks.ResNetBlock(
           self.ch, scale, self.norm, self.weight_norm, self.kernel_init,
-          shortcut_kernel=self.shortcut_kernel, name=f"B{i + 1}")(
-              h, train=train, y=y)
+          shortcut_kernel=self.shortcut_kernel, preactivate=i > 0,
+          name=f"B{i + 1}")(h, train=train, y=y)
     h = jnp.mean(nn.relu(h), axis=(1, 2))
     return layers.discriminator_logits(self, h, y, train=train)

@@ -8,8 +8,11 @@ D: block ↓ C → ch, then ch → 2ch ↓, 2ch → 4ch ↓, 4ch → 8ch ↓, 8c
    ReLU → global mean pool → FC → 1 logit.
 
 Blocks are `blocks.ResNetBlock`s with learned 3×3 shortcuts (Compare GAN).
-Compare GAN never spectrally normalized this G's FC and last conv; here the
-weight normalizer, if any, wraps every layer.
+The first D block has no pre-activation (its first conv sees the image, as in
+SN-GAN); Compare GAN's applied ReLU (after its D normalizer, none by
+default) to the image, the identity on its [0, 1] images. Compare GAN never
+spectrally normalized this G's FC and last conv; here the weight normalizer,
+if any, wraps every layer.
 """
 
 from typing import Sequence
@@ -107,6 +110,6 @@ class Discriminator(nn.Module):
       h = blocks.ResNetBlock(
           multiplier * self.ch, scale, self.norm, self.weight_norm,
           self.kernel_init, shortcut_kernel=self.shortcut_kernel,
-          name=f"B{i}")(h, train=train, y=y)
+          preactivate=i > 0, name=f"B{i}")(h, train=train, y=y)
     h = jnp.mean(nn.relu(h), axis=(1, 2))
     return layers.discriminator_logits(self, h, y, train=train)

@@ -126,3 +126,43 @@ def test_conv_transpose_to_can_be_spectrally_normalized():
       variables, x)
   assert out.shape == (2, 14, 14, 5)
   assert "spectral_norm" in variables
+
+
+def _conv3x3(x, kernel, bias):
+  """NumPy "SAME" 3×3 convolution, NHWC × HWIO."""
+  padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+  h, w = x.shape[1:3]
+  return sum(padded[:, i:i + h, j:j + w] @ kernel[i, j]
+             for i in range(3) for j in range(3)) + bias
+
+
+def _pool(x):
+  n, h, w, c = x.shape
+  return x.reshape(n, h // 2, 2, w // 2, 2, c).mean(axis=(2, 4))
+
+
+def test_a_block_without_preactivation_convolves_the_image_itself():
+  """A D's first block: conv → ReLU → conv → pool + pool(conv(x)), with no
+  ReLU on x (which would zero the negative pixels of the residual branch)."""
+  rng = np.random.default_rng(0)
+  x = rng.normal(size=(2, 4, 4, 3)).astype(np.float32)
+  block = blocks.ResNetBlock(5, "down", normalizers.BatchNorm,
+                             preactivate=False)
+  variables = jax.eval_shape(
+      lambda: block.init(jax.random.key(0), x, train=False))
+  params = jax.tree.map(lambda v: rng.normal(size=v.shape).astype(np.float32),
+                        variables["params"])
+  assert set(params) == {"conv1", "bn2", "conv2", "shortcut"}
+  stats = jax.tree.map(lambda v: np.ones(v.shape, np.float32),
+                       variables["batch_stats"])
+  out, _ = jax.jit(lambda p: block.apply(
+      {"params": p, "batch_stats": stats}, x, train=True,
+      mutable=["batch_stats"]))(params)
+  p = jax.tree.map(np.asarray, params)
+  h = _conv3x3(x, p["conv1"]["kernel"], p["conv1"]["bias"])
+  h = (h - h.mean((0, 1, 2))) / np.sqrt(h.var((0, 1, 2)) + 1e-5)
+  h = np.maximum(h * p["bn2"]["scale"] + p["bn2"]["offset"], 0)
+  h = _pool(_conv3x3(h, p["conv2"]["kernel"], p["conv2"]["bias"]))
+  expected = h + _pool(_conv3x3(x, p["shortcut"]["kernel"],
+                                p["shortcut"]["bias"]))
+  np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)

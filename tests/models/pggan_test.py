@@ -177,3 +177,56 @@ def test_resolutions_must_be_powers_of_two():
   assert pggan.num_levels(4) == 1 and pggan.num_levels(1024) == 9
   with pytest.raises(ValueError, match="pad or resize the data"):
     pggan.num_levels(28)
+
+
+def _equalized(kernel, gain=math.sqrt(2.0)):
+  """The paper code's run-time weight scaling: kernel · gain/√fan_in."""
+  return kernel * gain / math.sqrt(np.prod(kernel.shape[:-1]))
+
+
+def _np_conv(x, kernel, stride=1):
+  """A TF "SAME" convolution in NumPy, NHWC × HWIO."""
+  k, side = kernel.shape[0], x.shape[1]
+  out = -(-side // stride)
+  total = max((out - 1) * stride + k - side, 0)
+  pads = (total // 2, total - total // 2)
+  padded = np.pad(x, ((0, 0), pads, pads, (0, 0)))
+  span = stride * (out - 1) + 1
+  return sum(padded[:, i:i + span:stride, j:j + span:stride] @ kernel[i, j]
+             for i in range(k) for j in range(k))
+
+
+def _np_conv_downscale(x, kernel):
+  """networks.py `conv2d_downscale2d`: the 3×3 kernel padded to 5×5, its
+  four 4×4 shifts averaged, one stride-2 convolution."""
+  w = np.pad(_equalized(kernel), ((1, 1), (1, 1), (0, 0), (0, 0)))
+  w = (w[1:, 1:] + w[:-1, 1:] + w[1:, :-1] + w[:-1, :-1]) * 0.25
+  return _np_conv(x, w, stride=2)
+
+
+def test_d_matches_the_paper_code_with_fused_downscaling(variables):
+  """D at 8×8 mid-fade against the paper code's `D_paper` (fused_scale=True,
+  the default) in NumPy: lReLU(conv_downscale(h) + b), not pool(lReLU(…))."""
+  _, d_vars = variables
+  p = jax.tree.map(lambda v: np.asarray(v, np.float64), d_vars["params"])
+  x = np.asarray(_images(side=8), np.float64)
+  fade = 0.37
+  act = lambda h: np.maximum(h, 0.2 * h)
+  conv = lambda h, name: (_np_conv(h, _equalized(p[name]["kernel"]))
+                          + p[name]["bias"])
+  h = act(conv(x, "from_rgb_1"))
+  h = act(conv(h, "conv_1a"))
+  h = act(_np_conv_downscale(h, p["conv_1b"]["kernel"]) + p["conv_1b"]["bias"])
+  pooled = x.reshape(4, 4, 2, 4, 2, 3).mean(axis=(2, 4))
+  lower = act(conv(pooled, "from_rgb_0"))
+  h = h + (lower - h) * (1.0 - fade)  # lerp_clip(x, y, lod_in - lod).
+  stat = np.mean(np.sqrt(np.var(h, axis=0) + 1e-8))
+  h = np.concatenate([h, np.full((*h.shape[:3], 1), stat)], -1)
+  h = act(conv(h, "conv_0")).reshape(4, -1)
+  dense = lambda h, name, gain=math.sqrt(2.0): (
+      h @ _equalized(p[name]["kernel"], gain) + p[name]["bias"])
+  expected = dense(act(dense(h, "dense_0")), "logit", gain=1.0)
+  out = _D.clone(fade=fade).apply(d_vars, jnp.asarray(x, jnp.float32),
+                                  train=False)
+  np.testing.assert_allclose(out, expected, rtol=1e-4,
+                             atol=1e-4 * np.abs(expected).max())

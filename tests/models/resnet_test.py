@@ -265,3 +265,24 @@ def test_gin_names(clean_gin):  # pylint: disable=unused-argument
   assert set(g_vars["params"]["B1"]["bn1"]) == {"scale", "offset"}
   d_vars = _init_shapes(resnet_cifar.Discriminator(ch=4), _spec(2, 32, 32, 3))
   assert "spectral_norm" in d_vars
+
+
+@pytest.mark.parametrize("module,side,first", [
+    (resnet_cifar, 32, "B1"), (resnet_stl, 48, "B0"), (resnet5, 32, "B0"),
+    (resnet_biggan, 32, "B1")], ids=lambda v: getattr(v, "__name__", None))
+def test_first_d_block_sees_the_negative_pixels(module, side, first):
+  """The first D block's residual branch convolves the image itself: with
+  its shortcut zeroed, D still depends on the negative pixels (a ReLU on
+  the [-1, 1] image would zero them; Compare GAN's [0, 1] had none)."""
+  fields = ({"blocks_with_attention": "", "weight_norm": None}
+            if module is resnet_biggan else {})
+  discriminator = module.Discriminator(ch=4, **fields)
+  rng = np.random.default_rng(0)
+  x = rng.uniform(-1, 1, size=(2, side, side, 3)).astype(np.float32)
+  params = _numpy_params(_init_shapes(discriminator, x)["params"], 1)
+  params[first]["shortcut"] = jax.tree.map(np.zeros_like,
+                                           params[first]["shortcut"])
+  apply = jax.jit(lambda x: discriminator.apply({"params": params}, x,
+                                                train=True))
+  negatives_doubled = np.where(x < 0, 2 * x, x)
+  assert not np.allclose(apply(x), apply(negatives_doubled), rtol=1e-3)
