@@ -1,11 +1,10 @@
-"""Training-step parity of the quickstart's DCGAN with a PyTorch reference.
+"""Training-step parity of DCGAN with a PyTorch reference.
 
 Batch norm in G and D (D on concat(real, fake), one batch), the
 non-saturating loss, Adam; five steps from ganjax's initial variables on the
 same batches and latents. Tolerances: `harness`.
 """
 
-import numpy as np
 import pytest
 
 pytest.importorskip("torch")
@@ -25,9 +24,7 @@ def test_dcgan_with_batch_norm_trains_as_the_reference():
       generator=dcgan.Generator(output_shape=_SHAPE, width=4),
       discriminator=dcgan.Discriminator(width=4), optimizer=_ADAM,
       loss=losses.non_saturating, z_dim=8)
-  rng = np.random.default_rng(0)
-  batches = [{"x": rng.uniform(-1, 1, (8, *_SHAPE)).astype(np.float32)}
-             for _ in range(5)]
+  batches = harness.image_batches(_SHAPE)
   run = harness.run(gan, batches, example_shape=_SHAPE)
 
   g = ref.DCGANGenerator(*harness.torch_variables(run.states[0], "g"),

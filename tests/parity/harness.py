@@ -172,6 +172,14 @@ def _compile_options() -> dict[str, Any]:
   return known
 
 
+def image_batches(shape: tuple[int, ...], num: int = 5,
+                  batch_size: int = 8) -> list[dict[str, np.ndarray]]:
+  """`num` batches of images uniform in [-1, 1], the same every call."""
+  rng = np.random.default_rng(0)
+  return [{"x": rng.uniform(-1, 1, (batch_size, *shape)).astype(np.float32)}
+          for _ in range(num)]
+
+
 def run(gan: RecordingGAN, batches: Sequence[dict[str, np.ndarray]], *,
         example_shape: Sequence[int], seed: int = 0) -> Run:
   """`len(batches)` jitted `steps.train_step`s from `create_state`."""

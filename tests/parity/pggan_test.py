@@ -42,9 +42,7 @@ def ganjax_run(request):
       penalty=functools.partial(penalties.wgan_gp, epsilon=request.param),
       penalty_weight=10.0, z_dim=8,
       separate_d_calls=True)
-  rng = np.random.default_rng(0)
-  batches = [{"x": rng.uniform(-1, 1, (8, *_SHAPE)).astype(np.float32)}
-             for _ in range(5)]
+  batches = harness.image_batches(_SHAPE)
   return (harness.run(gan, batches, example_shape=_SHAPE), batches,
           request.param)
 

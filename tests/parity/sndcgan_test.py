@@ -6,7 +6,6 @@ call (G's pass through D too). Tolerances: `harness`.
 
 import functools
 
-import numpy as np
 import pytest
 
 pytest.importorskip("torch")
@@ -32,9 +31,7 @@ def ganjax_run(request):
           ch=4, weight_norm=functools.partial(
               normalizers.SpectralNorm, singular_value=request.param)),
       optimizer=_ADAM, loss=losses.hinge, z_dim=8)
-  rng = np.random.default_rng(0)
-  batches = [{"x": rng.uniform(-1, 1, (8, *_SHAPE)).astype(np.float32)}
-             for _ in range(5)]
+  batches = harness.image_batches(_SHAPE)
   return (harness.run(gan, batches, example_shape=_SHAPE), batches,
           request.param)
 
