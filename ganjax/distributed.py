@@ -13,10 +13,11 @@ them; only process 0 writes logs, sample images, scores and configs.
 import os
 from typing import Callable
 
-from absl import logging
 import jax
 from jax.experimental import multihost_utils
 import numpy as np
+
+from ganjax import console
 
 _ENVIRONMENT = "JAX_COORDINATOR_ADDRESS"
 
@@ -47,7 +48,7 @@ def initialize(coordinator_address: str | None = None,
   jax.distributed.initialize(coordinator_address=coordinator_address,
                              num_processes=num_processes,
                              process_id=process_id)
-  logging.info("Process %d of %d; %d local and %d global devices.",
+  console.info("Process %d of %d; %d local and %d global devices.",
                jax.process_index(), jax.process_count(),
                jax.local_device_count(), jax.device_count())
   return True

@@ -2,11 +2,25 @@
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+
+from tests import xla_settings
 
 # Before JAX is imported anywhere: run on the CPU, quietly.
 os.environ["JAX_PLATFORMS"] = "cpu"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Fast compilation (tests/xla_settings.py), inherited by the processes the
+# tests start; tests/quickstart_test.py runs the README's command without
+# it. An XLA that does not know a flag aborts, so they are tried first.
+if xla_settings.FAST_COMPILE[0] not in os.environ.get("XLA_FLAGS", ""):
+  _flags = " ".join(filter(None, [os.environ.get("XLA_FLAGS"),
+                                  *xla_settings.FAST_COMPILE]))
+  if subprocess.run([sys.executable, "-c", "import jax; jax.jit(abs)(1.0)"],
+                    env={**os.environ, "XLA_FLAGS": _flags},
+                    capture_output=True, check=False).returncode == 0:
+    os.environ["XLA_FLAGS"] = _flags
 # Many tests compile the same tiny train steps (each run builds its own jit),
 # in this process and in the `ganjax.main` processes they start: a JAX
 # persistent compilation cache compiles each program once per test session.

@@ -55,11 +55,11 @@ def _free_port() -> int:
 def _start(gin_file, workdir, num_steps, num_processes, *bindings):
   """Starts ganjax.main in `num_processes` processes."""
   port = _free_port()
-  # Unoptimized XLA code compiles twice as fast; all runs share it.
-  env = {**os.environ, "JAX_PLATFORMS": "cpu",
-         "XLA_FLAGS": "--xla_backend_optimization_level=0"}
+  # The suite's fast-compile XLA flags (tests/conftest.py), all runs alike.
+  env = {**os.environ, "JAX_PLATFORMS": "cpu"}
   if num_processes > 1:
-    env["XLA_FLAGS"] += " --xla_force_host_platform_device_count=2"
+    env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") +
+                        " --xla_force_host_platform_device_count=2")
   processes = []
   for rank in range(num_processes):
     flags = [] if num_processes == 1 else [

@@ -2,6 +2,7 @@
 
 import functools
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -18,6 +19,7 @@ from ganjax.data import dataset
 from ganjax.data import digits
 from ganjax.models import dcgan
 from ganjax.models import mlp
+from tests import xla_settings
 
 _LABELED = dataset.DataSpec((16, 16, 1), 10, True)
 _UNLABELED = dataset.DataSpec((16, 16, 1), None, True)
@@ -40,12 +42,22 @@ def test_conditional_gan_takes_the_data_classes():
   assert not _make(conditional=False).conditional
 
 
+class _UnconditionalGenerator(nn.Module):
+  """A user's G without a class-conditional version (no num_classes)."""
+  output_shape: tuple[int, ...]
+
+  @nn.compact
+  def __call__(self, z, *, train):
+    del train
+    return nn.Dense(int(np.prod(self.output_shape)))(z)
+
+
 def test_conditional_needs_labels_and_a_conditional_architecture():
   with pytest.raises(ValueError, match="needs a labeled data set"):
     _make(spec=_UNLABELED)
   with pytest.raises(ValueError, match="no class-conditional version"):
-    _make(spec=dataset.DataSpec((2,), 10, False), generator=mlp.Generator,
-          discriminator=mlp.Discriminator)
+    _make(spec=dataset.DataSpec((2,), 10, False),
+          generator=_UnconditionalGenerator, discriminator=mlp.Discriminator)
   with pytest.raises(ValueError, match="aux_classifier_weight"):
     _make(conditional=False, aux_classifier_weight=1.0)
 
@@ -74,7 +86,8 @@ def _train(gan, data, num_steps, batch_size=32):
   exp_state = jax.jit(functools.partial(
       state_lib.create_state, gan, jax.random.key(0), data.spec.shape,
       batch_size))()
-  step = jax.jit(functools.partial(steps.train_step, gan), donate_argnums=0)
+  step = jax.jit(functools.partial(steps.train_step, gan), donate_argnums=0,
+                 compiler_options=xla_settings.OPTIMIZED)
   metrics = []
   for i in range(num_steps):
     exp_state, m = step(exp_state, data.batch(i, batch_size, 0),

@@ -100,10 +100,11 @@ def _save_runs(out_dir: str) -> None:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
   out_dir = str(tmp_path_factory.mktemp("runs"))
-  # Unoptimized XLA code compiles twice as fast; all runs share it.
+  # Eight CPU devices, with the suite's fast-compile XLA flags
+  # (tests/conftest.py).
   env = {**os.environ, "JAX_PLATFORMS": "cpu",
-         "XLA_FLAGS": "--xla_force_host_platform_device_count=8 "
-                      "--xla_backend_optimization_level=0"}
+         "XLA_FLAGS": os.environ.get("XLA_FLAGS", "") +
+                      " --xla_force_host_platform_device_count=8"}
   subprocess.run([sys.executable, "-m", "tests.partitioning_test", out_dir],
                  check=True, env=env, timeout=600,
                  cwd=os.path.dirname(os.path.dirname(__file__)))

@@ -52,9 +52,6 @@ def _env():
   env = dict(os.environ)
   env["JAX_PLATFORMS"] = "cpu"
   env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-  # Unoptimized XLA code compiles about twice as fast, and these runs are
-  # a few steps long.
-  env["XLA_FLAGS"] = "--xla_backend_optimization_level=0"
   return env
 
 

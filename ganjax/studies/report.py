@@ -2,8 +2,7 @@
 
 import os
 
-from absl import logging
-
+from ganjax import console
 from ganjax.studies import plots
 from ganjax.studies import results
 from ganjax.studies import spec as spec_lib
@@ -16,5 +15,5 @@ def write(study: spec_lib.Study, workdir: str) -> list[str]:
   results.write_csv(rows, path)
   counts = {s: sum(r["status"] == s for r in rows)
             for s in ("done", "failed", "pending")}
-  logging.info("%d trials: %s.", len(rows), counts)
+  console.info("%d trials: %s.", len(rows), counts)
   return [path, *plots.draw_all(rows, study.metric, workdir)]

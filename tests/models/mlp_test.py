@@ -1,4 +1,5 @@
-"""Tests of ganjax.models.mlp: shapes, packing and the maxout layer."""
+"""Tests of ganjax.models.mlp: shapes, packing, the maxout layer and bias
+initialization."""
 
 import flax
 import jax
@@ -152,3 +153,73 @@ def test_spectral_norm_wraps_every_layer():
   after = flax.traverse_util.flatten_dict(updated["spectral_norm"])
   for path, u in before.items():
     assert not np.allclose(after[path], u), path
+
+
+@pytest.mark.parametrize("activation", ["relu", "maxout"])
+def test_bias_init_sets_hidden_biases_only(activation):
+  x = jax.ShapeDtypeStruct((4, 2), jnp.float32)
+  init = jax.nn.initializers.constant(0.5)
+  for module in (mlp.Generator(output_shape=(2,), batch_norm=False,
+                               hidden_activation=activation,
+                               maxout_pieces=2, bias_init=init, **_SMALL),
+                 mlp.Discriminator(hidden_activation=activation,
+                                   maxout_pieces=2, bias_init=init,
+                                   **_SMALL)):
+    params = flax.traverse_util.flatten_dict(jax.jit(
+        lambda x, m=module: m.init(jax.random.key(0), x, train=False))(
+            np.zeros(x.shape, x.dtype))["params"])
+    biases = {k: v for k, v in params.items() if k[-1] == "bias"}
+    hidden = [v for k, v in biases.items() if k[0] == "_HiddenLayers_0"]
+    output = [v for k, v in biases.items() if k[0] != "_HiddenLayers_0"]
+    assert len(hidden) == 2 and len(output) == 1
+    for b in hidden:
+      np.testing.assert_array_equal(b, 0.5)
+    np.testing.assert_array_equal(output[0], 0.0)
+
+
+def test_random_biases_make_relu_generator_not_homogeneous():
+  # With zero biases a ReLU G is positively homogeneous, G(2z) = 2 G(z)
+  # (samples on rays through the origin); random biases break that.
+  z = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
+  for bias_init, homogeneous in ((jax.nn.initializers.zeros, True),
+                                 (jax.nn.initializers.normal(1.0), False)):
+    generator = mlp.Generator(output_shape=(2,), batch_norm=False,
+                              kernel_init=jax.nn.initializers.he_normal(),
+                              bias_init=bias_init, **_SMALL)
+    variables = generator.init(jax.random.key(0), z, train=False)
+    # Only the hidden layers matter; zero the output bias for the check.
+    variables["params"]["Dense_0"]["bias"] = jnp.zeros(2)
+    g = lambda z, v=variables: generator.apply(v, z, train=False)
+    assert np.allclose(g(2 * z), 2 * g(z), atol=1e-5) == homogeneous
+
+
+def test_conditional_nets_read_each_example_with_its_label():
+  # A conditional net equals the unconditional net of the same weights
+  # applied to [input, one-hot y]; with packing, each packed example keeps
+  # its own label beside it.
+  rng = np.random.default_rng(0)
+  z = rng.normal(size=(4, 3)).astype(np.float32)
+  x = rng.normal(size=(4, 2, 2, 1)).astype(np.float32)
+  y = jax.nn.one_hot(np.array([0, 2, 1, 2]), 3)
+  generator = mlp.Generator(output_shape=(2,), num_classes=3, **_SMALL)
+  discriminator = mlp.Discriminator(num_classes=3, num_packed=2, **_SMALL)
+  for module, inputs, joined in (
+      (generator, z, np.concatenate([z, y], -1)),
+      (discriminator, x, np.concatenate([x.reshape(4, -1), y], -1))):
+    variables = module.init(jax.random.key(0), inputs, y, train=False)
+    plain = module.clone(num_classes=0)
+    np.testing.assert_allclose(
+        module.apply(variables, inputs, y, train=False),
+        plain.apply(variables, joined, train=False), rtol=1e-6)
+  d_variables = discriminator.init(jax.random.key(0), x, y, train=False)
+  swapped = y[jnp.array([1, 0, 2, 3])]  # Labels of the first pair swapped.
+  assert not np.allclose(
+      discriminator.apply(d_variables, x, y, train=False)[0],
+      discriminator.apply(d_variables, x, swapped, train=False)[0])
+
+
+def test_conditional_nets_need_labels():
+  generator = mlp.Generator(output_shape=(2,), num_classes=3, **_SMALL)
+  with pytest.raises(ValueError, match="class-conditional"):
+    generator.init(jax.random.key(0), np.zeros((4, 3), np.float32),
+                   train=False)

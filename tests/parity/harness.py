@@ -154,24 +154,6 @@ class Run:
   train_step: Callable[..., Any]
 
 
-@functools.cache
-def _compile_options() -> dict[str, Any]:
-  """XLA options that cut the CPU compile of a train step, most of these
-  tests' time, to about a third: unoptimized code without fusion emitters
-  runs tiny networks as fast. Those this XLA does not know are left out."""
-  options = {"xla_backend_optimization_level": 0,
-             "xla_llvm_disable_expensive_passes": True,
-             "xla_cpu_use_fusion_emitters": False}
-  known = {}
-  for name, value in options.items():
-    try:
-      jax.jit(lambda: 0, compiler_options={name: value}).lower().compile()
-    except jax.errors.JaxRuntimeError:
-      continue
-    known[name] = value
-  return known
-
-
 def image_batches(shape: tuple[int, ...], num: int = 5,
                   batch_size: int = 8) -> list[dict[str, np.ndarray]]:
   """`num` batches of images uniform in [-1, 1], the same every call."""
@@ -185,10 +167,8 @@ def run(gan: RecordingGAN, batches: Sequence[dict[str, np.ndarray]], *,
   """`len(batches)` jitted `steps.train_step`s from `create_state`."""
   batch_size = len(batches[0]["x"]) // gan.disc_iters
   state = jax.jit(lambda: state_lib.create_state(
-      gan, jax.random.key(seed), tuple(example_shape), batch_size),
-                  compiler_options=_compile_options())()
-  train_step = jax.jit(functools.partial(steps.train_step, gan),
-                       compiler_options=_compile_options())
+      gan, jax.random.key(seed), tuple(example_shape), batch_size))()
+  train_step = jax.jit(functools.partial(steps.train_step, gan))
   rng = jax.random.key(seed + 1)
   states, metrics = [state], []
   for batch in batches:
