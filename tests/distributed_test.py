@@ -55,7 +55,7 @@ def _free_port() -> int:
 def _start(gin_file, workdir, num_steps, num_processes, *bindings):
   """Starts ganjax.main in `num_processes` processes."""
   port = _free_port()
-  # The suite's fast-compile XLA flags (tests/conftest.py), all runs alike.
+  # The suite's fast-compile XLA flags (tests/xla_settings.py), all alike.
   env = {**os.environ, "JAX_PLATFORMS": "cpu"}
   if num_processes > 1:
     env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") +

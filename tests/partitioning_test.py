@@ -101,7 +101,7 @@ def _save_runs(out_dir: str) -> None:
 def runs(tmp_path_factory):
   out_dir = str(tmp_path_factory.mktemp("runs"))
   # Eight CPU devices, with the suite's fast-compile XLA flags
-  # (tests/conftest.py).
+  # (tests/xla_settings.py).
   env = {**os.environ, "JAX_PLATFORMS": "cpu",
          "XLA_FLAGS": os.environ.get("XLA_FLAGS", "") +
                       " --xla_force_host_platform_device_count=8"}

@@ -25,7 +25,7 @@ _COMMAND = ("python -m ganjax.main "
 
 def _run(args, cwd):
   # As a newcomer runs it: without the suite's fast-compile XLA flags
-  # (tests/conftest.py), which would slow its 20,000 steps.
+  # (tests/xla_settings.py), which would slow its 20,000 steps.
   env = {**os.environ, "JAX_PLATFORMS": "cpu"}
   env.pop("XLA_FLAGS", None)
   result = subprocess.run([sys.executable, *args], cwd=cwd, env=env,
