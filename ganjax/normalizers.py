@@ -289,12 +289,13 @@ class SpectralNorm(nn.Module):
   I), u and v without gradient. `singular_value` picks the space of u as
   Compare GAN does: "left" (its default) keeps u ∈ ℝ^fan_in, "right" keeps
   u ∈ ℝ^out (SN-GAN's code, flax's `nn.SpectralNorm`), "auto" the smaller
-  (its BigGAN config). The u vectors and the estimate σ are variables of the
-  `spectral_norm` collection (so they are part of the train state and
-  checkpoints, and the EMA of G uses the same ones). In training every call
-  updates u, as in Compare GAN; in inference the iteration runs from the
-  stored u without storing it. The iteration runs in float32; the
-  normalized kernel is cast to the activations' dtype (mixed precision).
+  (its BigGAN config). The u vectors are variables of the `spectral_norm`
+  collection (so they are part of the train state and checkpoints, and the
+  EMA of G uses the same ones); σ is recomputed from u at every call. In
+  training every call updates u, as in Compare GAN; in inference the
+  iteration runs from the stored u without storing it. The iteration runs in
+  float32; the normalized kernel is cast to the activations' dtype (mixed
+  precision).
   """
   layer: nn.Module
   power_iterations: int = 1
@@ -329,8 +330,6 @@ class SpectralNorm(nn.Module):
         None if self.has_variable(SPECTRAL_NORM, f"{name}/u")
         else self.make_rng("params"), (1, w.shape[0 if left else 1]),
         jnp.float32)
-    sigma_var = self.variable(SPECTRAL_NORM, f"{name}/sigma", jnp.ones, (),
-                              jnp.float32)
     # In the left space u·W is v's direction and v·Wᵀ u's; in the right
     # space the roles of W and Wᵀ swap.
     m = w if left else w.T
@@ -341,7 +340,7 @@ class SpectralNorm(nn.Module):
     u, v = jax.lax.stop_gradient(u), jax.lax.stop_gradient(v)
     sigma = (u @ m @ v.T)[0, 0]
     if train:
-      u_var.value, sigma_var.value = u, sigma
+      u_var.value = u
     w = w / jnp.where(sigma != 0, sigma, 1.0)
     return w.reshape(value.shape).astype(dtype)
 

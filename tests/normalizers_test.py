@@ -164,8 +164,11 @@ def test_spectral_norm_converges_to_the_largest_singular_value():
   for _ in range(50):  # One power iteration per training call.
     out, updated = apply(variables)
     variables = {**variables, **updated}
-  (estimate,) = [v for k, v in jax.tree_util.tree_leaves_with_path(
-      variables["spectral_norm"]) if "sigma" in jax.tree_util.keystr(k)]
+  # The stored u (left space, Compare GAN's default) is then the top left
+  # singular vector, and ‖u·W‖ the estimate of σ.
+  (u,) = jax.tree.leaves(variables["spectral_norm"])
+  estimate = np.linalg.norm(
+      np.asarray(u) @ kernel.reshape(-1, kernel.shape[-1]))
   np.testing.assert_allclose(estimate, sigma, rtol=1e-3)
   # The layer uses W / σ: its output is the plain layer's divided by σ.
   plain = _Wrapped(None).apply({"params": variables["params"]}, _X,

@@ -240,8 +240,8 @@ def _to_ganjax_layout(value: np.ndarray) -> np.ndarray:
 
 
 def _buffer_name(path: str) -> str | None:
-  """The reference's name of a ganjax collection variable, or None for the
-  ones it does not keep (the spectral norm's σ)."""
+  """The reference's name of a ganjax collection variable (a spectral-norm
+  u or batch-norm statistic), or None for one it has no counterpart of."""
   parts = [p for p in path.split("/") if not _WRAPPERS.match(p)]
   if parts[-1] == "u":
     return "/".join(parts[:-2] + ["u"])
