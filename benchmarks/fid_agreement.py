@@ -38,8 +38,8 @@ sys.modules["torchvision._meta_registrations"] = types.ModuleType("stub")
 from pytorch_fid import fid_score
 from pytorch_fid import inception as pytorch_fid_inception
 
-from ganjax.metrics import features
-from ganjax.metrics import inception_weights
+from ganjax.metrics.inception import features
+from ganjax.metrics.inception import weights as inception_weights
 
 _FMNIST = "/usr/share/datasets/fashion-mnist"
 

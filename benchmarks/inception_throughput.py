@@ -41,8 +41,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ganjax.metrics import features
-from ganjax.metrics import inception_weights
+from ganjax.metrics.inception import features
+from ganjax.metrics.inception import weights as inception_weights
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
 

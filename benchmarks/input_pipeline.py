@@ -27,10 +27,10 @@ import jax
 import numpy as np
 import tensorflow_datasets as tfds
 
-from ganjax import registry  # pylint: disable=unused-import
 from ganjax.data import catalog
 from ganjax.data import dataset
 from ganjax.data import prepare
+from ganjax.run import registry  # pylint: disable=unused-import
 
 _DATA_DIR = flags.DEFINE_string("data_dir", "/tmp/ganjax_bench_tfds",
                                 "TFDS data directory for the prepared data.")
@@ -91,7 +91,7 @@ def tf_data_pipeline(name: str, data_dir: str, batch_size: int):
 def dcgan_steps_per_second(batch_size: int) -> float:
   """Training steps/s of the dcgan at 28×28×1 (Compare GAN's width 64)."""
   import gin  # pylint: disable=import-outside-toplevel
-  from ganjax import config, experiment, steps  # pylint: disable=import-outside-toplevel
+  from ganjax.run import config, experiment, steps  # pylint: disable=import-outside-toplevel
   gin.clear_config()
   config.parse(["base.gin", "datasets/digits.gin", "models/dcgan.gin"],
                ["datasets.digits.size = 28",

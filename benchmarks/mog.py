@@ -23,12 +23,12 @@ import gin
 import jax
 import numpy as np
 
-from ganjax import config
-from ganjax import experiment as experiment_lib
-from ganjax import registry  # pylint: disable=unused-import
-from ganjax import samples
-from ganjax import train
+from ganjax.core import sampling
 from ganjax.metrics import mode_coverage
+from ganjax.run import config
+from ganjax.run import experiment as experiment_lib
+from ganjax.run import registry  # pylint: disable=unused-import
+from ganjax.run import train
 import machine
 
 _EXPERIMENTS = flags.DEFINE_multi_string(
@@ -68,8 +68,8 @@ def run_seeds(gin_file: str, seeds: list[int], bindings: list[str]
   exps = [experiment_lib.make_experiment(seed=s) for s in seeds]
   scores = []
   for e, state in zip(exps, states):
-    points = samples.draw(e.gan, state, e.sample_key, 2500,
-                          use_ema=state.ema_params is not None)
+    points = sampling.draw(e.gan, state, e.sample_key, 2500,
+                           use_ema=state.ema_params is not None)
     m = e.data.mixture
     scores.append(mode_coverage.mode_coverage(points, m.means, m.std))
   return scores, elapsed, cpu, num_steps

@@ -21,9 +21,9 @@ from absl import flags
 import gin
 import numpy as np
 
-from ganjax import registry  # pylint: disable=unused-import
-from ganjax import samples
 from ganjax.metrics import digit_classes
+from ganjax.run import registry  # pylint: disable=unused-import
+from ganjax.run import run_dir
 import machine
 
 _SEEDS = flags.DEFINE_list("seeds", ["0", "1", "2"], "Seeds to train.")
@@ -46,7 +46,7 @@ def main(argv):
                     f"--gin_bindings=experiment.seed = {seed}"], check=True)
     wall = time.perf_counter() - start
     gin.clear_config()
-    images = samples.draw_from_run(workdir, 1000)["samples"]
+    images = run_dir.draw_from_run(workdir, 1000)["samples"]
     rows.append((seed, wall, digit_classes.digit_classes(images)))
   print(f"{datetime.date.today()}, {machine.cpu_model()}\n")
   print("| seed | `ganjax.main` wall s | confident | digits | KL |")

@@ -22,12 +22,13 @@ from absl import flags
 import gin
 import numpy as np
 
-from ganjax import evaluation
-from ganjax import inferred_labels
-from ganjax import registry  # pylint: disable=unused-import
+from ganjax.core import inferred_labels
 from ganjax.data import catalog
-from ganjax.metrics import features
 from ganjax.metrics import suite
+from ganjax.metrics.inception import features
+from ganjax.run import evaluation
+from ganjax.run import registry  # pylint: disable=unused-import
+from ganjax.run import run_dir
 
 _OUT_DIR = flags.DEFINE_string("out_dir", "runs/s3gan_fashion_mnist_cpu",
                                "Where the runs go.")
@@ -69,7 +70,7 @@ def main(argv):
   seconds = {name: _train(name) for name in
              ("unconditional", "supervised", "s3gan", "s2gan_pretrain")}
   gin.clear_config()
-  probe_labels = inferred_labels.for_run(
+  probe_labels = run_dir.inferred_train_labels(
       os.path.join(_OUT_DIR.value, "s2gan_pretrain"), "probe")
   labels_path = os.path.abspath(
       os.path.join(_OUT_DIR.value, "s2gan_labels.npy"))
@@ -79,7 +80,7 @@ def main(argv):
   gin.clear_config()
   accuracy = {
       "s2gan": _accuracy_on_withheld(probe_labels),
-      "s3gan": _accuracy_on_withheld(inferred_labels.for_run(
+      "s3gan": _accuracy_on_withheld(run_dir.inferred_train_labels(
           os.path.join(_OUT_DIR.value, "s3gan"), "head"))}
 
   make_extractor = features.factory()
@@ -91,8 +92,8 @@ def main(argv):
   print("|---|---|---:|---:|---:|---:|")
   for name in ("unconditional", "s2gan", "s3gan", "supervised"):
     _, scores = evaluation.score_run(os.path.join(_OUT_DIR.value, name),
-                                 [suite.fid, suite.kid], _NUM_SAMPLES.value,
-                                 make_extractor)
+                                     [suite.fid, suite.kid],
+                                     _NUM_SAMPLES.value, make_extractor)
     train_seconds = seconds[name] + seconds.get(f"{name}_pretrain", 0.0)
     inferred = f"{accuracy[name]:.3f}" if name in accuracy else "—"
     print(f"| {name} | {_LABELS_USED[name]} | {inferred} | "

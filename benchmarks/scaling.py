@@ -1,14 +1,14 @@
 r"""Train-step throughput on 1…N devices, and in bfloat16 against float32.
 
 For each device count (the first n devices) it builds the sharded train step
-that `ganjax.train` runs (`partitioning.Partitioning.step`), compiles it,
+that `ganjax.run.train` runs (`partitioning.Partitioning.step`), compiles it,
 times `--steps` steps with batches already on the devices, and prints steps/s,
 images/s, images/s per device and the speed-up over the first device count
 of the same run. The global batch is fixed (`experiment.batch_size`), so this
 is strong scaling; `--weak` scales the batch with the device count instead.
 
   python benchmarks/scaling.py \
-      --gin_file=gin_configs/experiments/compare_gan/sndcgan_cifar10.gin \
+      --gin_file=experiments/compare_gan/sndcgan_cifar10.gin \
       --devices=1,2,4,8 [--compute_dtypes=float32,bfloat16] [--weak]
 
 On a CPU machine, simulated devices (XLA_FLAGS=
@@ -23,11 +23,11 @@ from absl import flags
 import gin
 import jax
 
-from ganjax import config
-from ganjax import experiment as experiment_lib
-from ganjax import partitioning
-from ganjax import registry  # pylint: disable=unused-import
-from ganjax import steps
+from ganjax.core import steps
+from ganjax.run import config
+from ganjax.run import experiment as experiment_lib
+from ganjax.run import partitioning
+from ganjax.run import registry  # pylint: disable=unused-import
 
 _GIN_FILES = flags.DEFINE_multi_string("gin_file", [], "Gin config files.")
 _GIN_BINDINGS = flags.DEFINE_multi_string("gin_bindings", [],

@@ -16,10 +16,10 @@ import time
 from absl import app
 from absl import flags
 
-from ganjax import evaluation
-from ganjax import registry  # pylint: disable=unused-import
-from ganjax.metrics import features
 from ganjax.metrics import suite
+from ganjax.metrics.inception import features
+from ganjax.run import evaluation
+from ganjax.run import registry  # pylint: disable=unused-import
 
 _WORKDIRS = flags.DEFINE_list("workdirs", None, "Run directories to score.",
                               required=True)

@@ -4,7 +4,7 @@ For each network (Compare GAN's dcgan and infogan, the Lucic et al. network,
 at 28×28×1; sndcgan and resnet_cifar at 32×32×3) one *training step* is one D
 update (D on concat(real, fake) with fresh G(z), non-saturating loss, Adam)
 and one G update (D again on concat(real, fake), Adam), batch 64, as
-`ganjax.steps.train_step` does with `disc_iters = 1`. ganjax runs
+`ganjax.core.steps.train_step` does with `disc_iters = 1`. ganjax runs
 `jax.jit(functools.partial(steps.train_step, gan), donate_argnums=0)`;
 PyTorch runs the same networks (`torch_networks.py`, eager mode) with the same
 step, D's weights frozen during the G update (so both compute the same
@@ -129,7 +129,7 @@ def _with_spectral_norm(cls):
   """`cls` constructed with spectral norm on every layer."""
   import dataclasses
   import functools
-  from ganjax import normalizers
+  from ganjax.models import normalizers
   fields = {f.name for f in dataclasses.fields(cls)}
   if "weight_norm" in fields:
     return functools.partial(cls, weight_norm=normalizers.SpectralNorm)
@@ -158,9 +158,9 @@ def _build_jax_step(args, g_class, d_class):
   import functools
   import jax
   import optax
-  from ganjax import gan as gan_lib
-  from ganjax import state as state_lib
-  from ganjax import steps
+  from ganjax.core import gan as gan_lib
+  from ganjax.core import state as state_lib
+  from ganjax.core import steps
   from ganjax.data import dataset
 
   shape, d_sn = NETWORKS[args.network][2], NETWORKS[args.network][3]

@@ -22,9 +22,9 @@ import gin
 import jax
 import numpy as np
 
-from ganjax import config
-from ganjax import registry  # pylint: disable=unused-import
-from ganjax import train
+from ganjax.run import config
+from ganjax.run import registry  # pylint: disable=unused-import
+from ganjax.run import train
 
 _SEEDS = flags.DEFINE_list("seeds", ["1", "5", "8", "16"],
                            "Numbers of runs trained at once.")

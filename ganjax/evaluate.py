@@ -6,7 +6,7 @@ r"""Evaluates a run's checkpoints, as Compare GAN's continuous_eval did.
       [--inception_weights=FILE]
 
 Every checkpoint without a row in `<workdir>/scores.csv` is evaluated
-(`evaluation.py` says what is measured); with --continuous the command then
+(`run/evaluation.py` says what is measured); with --continuous the command then
 waits for new checkpoints until the run's last step is scored or none has
 come for --timeout_minutes. Scores go to scores.csv (with the run's gin
 parameters) and to TensorBoard under `<workdir>/eval`.
@@ -20,10 +20,10 @@ from absl import flags
 from clu import metric_writers
 
 from ganjax import console
-from ganjax import evaluation
-from ganjax import registry  # pylint: disable=unused-import
-from ganjax import run_dir
-from ganjax.metrics import features
+from ganjax.metrics.inception import features
+from ganjax.run import evaluation
+from ganjax.run import registry  # pylint: disable=unused-import
+from ganjax.run import run_dir
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run's directory.",
                                required=True)

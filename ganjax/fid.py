@@ -17,11 +17,11 @@ import json
 from absl import app
 from absl import flags
 
-from ganjax.metrics import features
-from ganjax.metrics import image_sets
-from ganjax.metrics import inception_input
-from ganjax.metrics import suite
 from ganjax import console
+from ganjax.metrics import image_sets
+from ganjax.metrics import suite
+from ganjax.metrics.inception import features
+from ganjax.metrics.inception import inputs as inception_input
 
 _NUM_SAMPLES = flags.DEFINE_integer(
     "num_samples", None, "Use the first N images of each set (default all).",

@@ -17,8 +17,8 @@ from absl import flags
 import numpy as np
 
 from ganjax import console
-from ganjax import inferred_labels
-from ganjax import registry  # pylint: disable=unused-import
+from ganjax.run import registry  # pylint: disable=unused-import
+from ganjax.run import run_dir
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run's directory.",
                                required=True)
@@ -33,7 +33,7 @@ def main(argv):
   console.setup()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  labels = inferred_labels.for_run(_WORKDIR.value, _METHOD.value)
+  labels = run_dir.inferred_train_labels(_WORKDIR.value, _METHOD.value)
   np.save(_OUT.value, labels)
   print(f"Wrote {len(labels)} labels to {_OUT.value}.")
 

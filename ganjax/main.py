@@ -1,6 +1,6 @@
 r"""Trains a gin-configured GAN.
 
-  python -m ganjax.main --gin_file=gin_configs/experiments/quickstart.gin \
+  python -m ganjax.main --gin_file=experiments/quickstart.gin \
       --workdir=runs/quickstart [--gin_bindings='train.num_steps = 100']
 
 Re-running the same command on the same workdir resumes from its latest
@@ -10,7 +10,7 @@ workdir exits with status 1 and a message saying what to do.
 
 Multi-host runs start the same command on every host, adding
 --multihost (TPU pods, SLURM, Open MPI) or --coordinator_address,
---num_processes and --process_id (`distributed.py`).
+--num_processes and --process_id (`run/distributed.py`).
 """
 
 import sys
@@ -19,15 +19,15 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from ganjax import checkpoint
-from ganjax import config
 from ganjax import console
-from ganjax import distributed
-from ganjax import guard
-from ganjax import preemption
-from ganjax import registry  # pylint: disable=unused-import
-from ganjax import run_lock
-from ganjax import train
+from ganjax.run import checkpoint
+from ganjax.run import config
+from ganjax.run import distributed
+from ganjax.run import guard
+from ganjax.run import preemption
+from ganjax.run import registry  # pylint: disable=unused-import
+from ganjax.run import run_lock
+from ganjax.run import train
 
 _GIN_FILES = flags.DEFINE_multi_string(
     "gin_file", [], "Gin config files, applied in order.")

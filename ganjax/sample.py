@@ -21,8 +21,10 @@ from absl import flags
 import numpy as np
 
 from ganjax import console
-from ganjax import registry  # pylint: disable=unused-import
-from ganjax import samples
+from ganjax.core import sampling
+from ganjax.run import image_files
+from ganjax.run import registry  # pylint: disable=unused-import
+from ganjax.run import run_dir
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A training run's directory.",
                                required=True)
@@ -72,19 +74,19 @@ def _interpolate() -> str:
     raise app.UsageError("With --interpolate, --out must end in .png or "
                          ".gif.")
   pairs = _seed_pairs(_INTERPOLATE.value)
-  exp, gan, state, use_ema = samples.load_for_sampling(
+  exp, gan, state, use_ema = run_dir.load_for_sampling(
       _WORKDIR.value, _SEED.value, _USE_EMA.value, _STANDING_STATS.value)
   if not exp.data.spec.is_image:
     raise app.UsageError("--interpolate draws images; this model makes "
                          "vectors.")
-  samples.check_label(gan, _LABEL.value)
-  rows = samples.to_uint8(samples.interpolations(
+  run_dir.check_label(gan, _LABEL.value)
+  rows = image_files.to_uint8(sampling.interpolations(
       gan, state, pairs, _STEPS.value, _SPHERICAL.value, use_ema,
       _LABEL.value))  # [pairs, steps, H, W, C]
   if _OUT.value.endswith(".gif"):
-    samples.save_gif(_OUT.value, np.concatenate(list(rows), axis=2))
+    image_files.save_gif(_OUT.value, np.concatenate(list(rows), axis=2))
     return f"a GIF of {_STEPS.value} frames of {len(pairs)} interpolations"
-  samples.save_png(_OUT.value, np.concatenate(
+  image_files.save_png(_OUT.value, np.concatenate(
       [np.concatenate(list(row), axis=1) for row in rows], axis=0))
   return f"a strip of {len(pairs)} interpolations of {_STEPS.value} steps"
 
@@ -95,7 +97,7 @@ def _draw() -> str:
     raise app.UsageError("--num_samples is required (or --interpolate).")
   if not _OUT.value.endswith(".npz"):
     raise app.UsageError("--out must end in .npz (PNG grids: --grid).")
-  arrays = samples.draw_from_run(
+  arrays = run_dir.draw_from_run(
       _WORKDIR.value, _NUM_SAMPLES.value, _SEED.value, _USE_EMA.value,
       _LABEL.value, _TRUNCATION.value, _STANDING_STATS.value)
   np.savez(_OUT.value, **arrays)
@@ -103,7 +105,7 @@ def _draw() -> str:
   if _GRID.value:
     if out.ndim != 4:
       raise app.UsageError("--grid draws images; this model makes vectors.")
-    samples.save_png(_GRID.value, samples.image_grid(out))
+    image_files.save_png(_GRID.value, image_files.image_grid(out))
   return f"{len(out)} samples of shape {out.shape[1:]}"
 
 

@@ -1,6 +1,6 @@
 r"""Runs a gin-configured study, then tabulates and plots its results.
 
-  python -m ganjax.study --study=gin_configs/studies/pacgan_ring.gin \
+  python -m ganjax.study --study=studies/pacgan_ring.gin \
       --workdir=runs/pacgan_ring_study [--worker=0 --num_workers=1]
 
 Each trial is an ordinary run in `<workdir>/trials/<setting>-seed<seed>`
@@ -17,11 +17,11 @@ from absl import app
 from absl import flags
 from absl import logging
 
-from ganjax import checkpoint
-from ganjax import config
 from ganjax import console
-from ganjax import preemption
-from ganjax import registry  # pylint: disable=unused-import
+from ganjax.run import checkpoint
+from ganjax.run import config
+from ganjax.run import preemption
+from ganjax.run import registry  # pylint: disable=unused-import
 from ganjax.studies import report
 from ganjax.studies import runner
 from ganjax.studies import spec as spec_lib

@@ -35,7 +35,7 @@ if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
 import gin  # pylint: disable=g-import-not-at-top
 import pytest  # pylint: disable=g-import-not-at-top
 
-from ganjax import registry  # pylint: disable=g-import-not-at-top,unused-import
+from ganjax.run import registry  # pylint: disable=g-import-not-at-top,unused-import
 
 
 # The test files that take longest (1.5-3 minutes each on 2 cores) go first,
@@ -75,7 +75,7 @@ def clean_gin():
 def inception_params():
   """Flax params of the FID Inception, or a skip saying how to get them
   (CI fetches them: .ci/run)."""
-  from ganjax.metrics import inception_weights  # pylint: disable=g-import-not-at-top
+  from ganjax.metrics.inception import weights as inception_weights  # pylint: disable=g-import-not-at-top
   try:
     path = inception_weights.locate(download=False)
   except FileNotFoundError as e:

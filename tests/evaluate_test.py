@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from ganjax.metrics import inception_weights
+from ganjax.metrics.inception import weights as inception_weights
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _RUN = [

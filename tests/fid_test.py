@@ -7,8 +7,8 @@ import sys
 
 import numpy as np
 
-from ganjax.metrics import features
 from ganjax.metrics import frechet
+from ganjax.metrics.inception import features
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from ganjax import config
-from ganjax import experiment as experiment_lib
-from ganjax import gan as gan_lib
-from ganjax import steps
-from ganjax import train
+from ganjax.core import gan as gan_lib
+from ganjax.core import steps
+from ganjax.run import config
+from ganjax.run import experiment as experiment_lib
+from ganjax.run import train
 from ganjax.studies import spec
 
 _EXPERIMENTS = sorted(glob.glob(os.path.join(config.CONFIG_DIR, "experiments",

@@ -15,7 +15,7 @@ import jax
 import numpy as np
 import pytest
 
-from ganjax import run_lock
+from ganjax.run import run_lock
 from tests import workdirs
 
 _NUM_STEPS = 300

@@ -19,7 +19,7 @@ from ganjax.metrics import digit_classes
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 _COMMAND = ("python -m ganjax.main "
-            "--gin_file=gin_configs/experiments/quickstart.gin "
+            "--gin_file=experiments/quickstart.gin "
             "--workdir=runs/quickstart")
 
 

@@ -14,10 +14,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ganjax import checkpoint
-from ganjax import config
-from ganjax import experiment as experiment_lib
-from ganjax import samples
+from ganjax.core import sampling
+from ganjax.run import checkpoint
+from ganjax.run import config
+from ganjax.run import experiment as experiment_lib
+from ganjax.run import image_files
+from ganjax.run import run_dir
 
 
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -126,13 +128,13 @@ def _draw(runs, name, num=_NUM_SAMPLES, **kwargs):
   """What the command would write, drawn in this process (the command's own
   function; one command per flag would each start a Python with JAX)."""
   gin.clear_config()
-  return samples.draw_from_run(runs[name], num, **kwargs)
+  return run_dir.draw_from_run(runs[name], num, **kwargs)
 
 
 def _expected(workdir, num, use_ema, labels=None, truncation=None):
   """Samples recomputed in-process from the checkpoint, with flax directly.
 
-  Latents as documented by `samples.draw`: from key(seed) folded with the
+  Latents as documented by `sampling.draw`: from key(seed) folded with the
   batch start, 256 per batch; seed 0 is the sampler's default.
   """
   gin.clear_config()
@@ -242,14 +244,14 @@ def test_label_for_an_unconditional_model_fails_clearly(runs, clean_gin):
 def test_grid_holds_the_samples(runs):
   images = _load(runs, "digits")
   grid = np.asarray(Image.open(runs["outputs"]["grid"]))
-  np.testing.assert_array_equal(grid, samples.image_grid(images)[..., 0])
+  np.testing.assert_array_equal(grid, image_files.image_grid(images)[..., 0])
 
 
 def _interpolation(workdir, pairs, steps, spherical, label=None):
   """The command's interpolations, recomputed in-process as uint8."""
   gin.clear_config()
-  _, gan, state, use_ema = samples.load_for_sampling(workdir)
-  return samples.to_uint8(samples.interpolations(
+  _, gan, state, use_ema = run_dir.load_for_sampling(workdir)
+  return image_files.to_uint8(sampling.interpolations(
       gan, state, pairs, steps, spherical, use_ema, label))
 
 
@@ -262,8 +264,8 @@ def test_interpolation_strip(runs, clean_gin):
   np.testing.assert_array_equal(strip[28:, :28], rows[1, 0, ..., 0])
   # The ends are the samples of the seeds' own latents.
   gin.clear_config()
-  _, gan, state, use_ema = samples.load_for_sampling(runs["digits"])
-  end = samples.to_uint8(samples.generate(
+  _, gan, state, use_ema = run_dir.load_for_sampling(runs["digits"])
+  end = image_files.to_uint8(sampling.generate(
       gan, state, gan.sample_z(jax.random.key(3), 1), use_ema))
   np.testing.assert_allclose(strip[28:, -28:], end[0, ..., 0], atol=1)
 

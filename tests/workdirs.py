@@ -5,7 +5,7 @@ import os
 import gin
 import jax
 
-from ganjax import run_dir
+from ganjax.run import run_dir
 
 
 def checkpoint_steps(workdir: str) -> list[int]:

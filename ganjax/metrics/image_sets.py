@@ -6,7 +6,7 @@ import numpy as np
 from PIL import Image
 
 from ganjax.data import image_folder
-from ganjax.metrics import inception_input
+from ganjax.metrics.inception import inputs as inception_input
 
 
 def load(path: str, num_samples: int | None = None) -> np.ndarray:

@@ -6,7 +6,7 @@ Each metric maps a `SampleSets` to a dict of scores, and runs list them:
   metrics.kid.num_subsets = 100
 
 Inception features of each set are computed once, when a metric first needs
-them; real-set features may come from a cache (`evaluation.py`). `BY_NAME`
+them; real-set features may come from a cache (`run/evaluation.py`). `BY_NAME`
 gives the short names of `python -m ganjax.fid --metrics`.
 """
 

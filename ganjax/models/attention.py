@@ -17,8 +17,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax import normalizers
 from ganjax.models import layers
+from ganjax.models import normalizers
 
 
 class NonLocalBlock(nn.Module):

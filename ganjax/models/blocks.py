@@ -31,8 +31,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax import normalizers
 from ganjax.models import layers
+from ganjax.models import normalizers
 
 _INIT = nn.initializers.normal(0.02)
 UPSAMPLING = ("nearest", "zeros")

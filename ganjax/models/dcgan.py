@@ -22,9 +22,9 @@ import gin
 import jax
 import jax.numpy as jnp
 
-from ganjax import normalizers
 from ganjax.models import blocks
 from ganjax.models import layers
+from ganjax.models import normalizers
 
 _INIT = nn.initializers.normal(0.02)
 

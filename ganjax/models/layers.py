@@ -1,17 +1,13 @@
 """Layers shared by the architectures.
 
-`Conv` is flax's `nn.Conv` with `conv_general_dilated` below: on CPU a 2-D
-convolution runs as strided slices of the padded input and one matmul
-(im2col), because XLA:CPU takes slow paths for strided convolutions' input
-gradients, for kernels larger than their input and for lhs-dilated
-convolutions (jax-ml/jax#23783; benchmarks/README.md has the measurements).
-Other backends keep `lax.conv_general_dilated`. The choice is made per
-platform when a function is compiled, so one model serves all backends.
+`Conv` is flax's `nn.Conv` with `ops.conv.conv_general_dilated`: im2col on
+CPU unless switched off (`ops/conv.py`), XLA's convolution elsewhere.
 
 `ConvTranspose` is TensorFlow's `conv2d_transpose`: the adjoint of a strided
 convolution, with the output size given explicitly (so 4 → 7 → 14 → 28 works
 as in Compare GAN's DCGAN). It is the linear transpose of the convolution
-above, so on CPU it too is matmuls, pads and slices, and its gradients are.
+of `Conv`, so on CPU it too is matmuls, pads and slices, and its gradients
+are.
 """
 
 import functools
@@ -22,79 +18,15 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from ganjax import normalizers
-from ganjax.models import winograd as winograd_lib
-
-_DIMENSIONS = ("NHWC", "HWIO", "NHWC")
+from ganjax.models import normalizers
+from ganjax.ops import conv
 
 Initializer = Callable[..., jax.Array]
 
 
-def _conv_as_matmul(x: jax.Array, kernel: jax.Array,
-                    strides: Sequence[int],
-                    pads: Sequence[tuple[int, int]],
-                    precision: Any = None) -> jax.Array:
-  """An NHWC × HWIO convolution as im2col: strided slices and one matmul."""
-  kh, kw, c_in, c_out = kernel.shape
-  x = lax.pad(x, jnp.zeros((), x.dtype),
-              ((0, 0, 0), (*pads[0], 0), (*pads[1], 0), (0, 0, 0)))
-  n, h, w, _ = x.shape
-  ho, wo = (h - kh) // strides[0] + 1, (w - kw) // strides[1] + 1
-  patches = jnp.concatenate([
-      lax.slice(x, (0, i, j, 0),
-                (n, i + (ho - 1) * strides[0] + 1,
-                 j + (wo - 1) * strides[1] + 1, c_in),
-                (1, *strides, 1))
-      for i in range(kh) for j in range(kw)], axis=-1)
-  return lax.dot_general(patches, kernel.reshape(kh * kw * c_in, c_out),
-                         (((3,), (0,)), ((), ())), precision=precision)
-
-
-def conv_general_dilated(lhs: jax.Array, rhs: jax.Array,
-                         window_strides: Sequence[int],
-                         padding: str | Sequence[tuple[int, int]],
-                         lhs_dilation: Sequence[int] | None = None,
-                         rhs_dilation: Sequence[int] | None = None,
-                         dimension_numbers: Any = None,
-                         feature_group_count: int = 1,
-                         precision: Any = None,
-                         winograd: bool = False) -> jax.Array:
-  """`lax.conv_general_dilated`, computed as im2col on CPU where it applies.
-
-  The im2col path covers what the architectures use: 2-D NHWC inputs, HWIO
-  kernels, no dilation, no feature groups. Anything else, and every
-  non-CPU backend, goes to `lax.conv_general_dilated` unchanged. With
-  `winograd`, 3×3 stride-1 kernels on CPU take `winograd.conv3x3` instead
-  (2.25× fewer products, float32 results within about 1e-6).
-  """
-  def native(x, k):
-    return lax.conv_general_dilated(
-        x, k, window_strides, padding, lhs_dilation, rhs_dilation,
-        dimension_numbers, feature_group_count, precision=precision)
-
-  plain = (lhs.ndim == 4 and feature_group_count == 1
-           and all(d == 1 for d in (lhs_dilation or (1, 1)))
-           and all(d == 1 for d in (rhs_dilation or (1, 1)))
-           and lax.conv_dimension_numbers(lhs.shape, rhs.shape,
-                                          dimension_numbers)
-           == lax.conv_dimension_numbers(lhs.shape, rhs.shape, _DIMENSIONS))
-  if not plain:
-    return native(lhs, rhs)
-  pads = (lax.padtype_to_pads(lhs.shape[1:3], rhs.shape[:2], window_strides,
-                              padding)
-          if isinstance(padding, str) else padding)
-  if winograd and rhs.shape[:2] == (3, 3) and tuple(window_strides) == (1, 1):
-    cpu = functools.partial(winograd_lib.conv3x3, pads=pads,
-                            precision=precision)
-  else:
-    cpu = functools.partial(_conv_as_matmul, strides=window_strides,
-                            pads=pads, precision=precision)
-  return lax.platform_dependent(lhs, rhs, default=native, cpu=cpu)
-
-
 class Conv(nn.Conv):
-  """`nn.Conv` computed by `conv_general_dilated` above (im2col on CPU)."""
-  conv_general_dilated: Any = conv_general_dilated
+  """`nn.Conv` computed by `ops.conv.conv_general_dilated`."""
+  conv_general_dilated: Any = conv.conv_general_dilated
 
 
 def conv_transpose(x: jax.Array, kernel: jax.Array,
@@ -115,8 +47,9 @@ def conv_transpose(x: jax.Array, kernel: jax.Array,
   out = jax.ShapeDtypeStruct((x.shape[0], *output_hw, kernel.shape[2]),
                              x.dtype)
   adjoint = jax.linear_transpose(
-      lambda y: conv_general_dilated(y, kernel, strides, padding,
-                                     dimension_numbers=_DIMENSIONS), out)
+      lambda y: conv.conv_general_dilated(y, kernel, strides, padding,
+                                          dimension_numbers=conv.DIMENSIONS),
+      out)
   return adjoint(x)[0]
 
 

@@ -19,8 +19,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ganjax import normalizers
 from ganjax.models import layers
+from ganjax.models import normalizers
 
 
 class Maxout(nn.Module):

@@ -23,9 +23,9 @@ import flax.linen as nn
 import gin
 import jax
 
-from ganjax import normalizers
 from ganjax.models import blocks
 from ganjax.models import layers
+from ganjax.models import normalizers
 
 _INIT = nn.initializers.normal(0.02)
 _SUPERBLOCKS = 6

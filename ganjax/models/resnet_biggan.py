@@ -57,10 +57,10 @@ import gin
 import jax
 import jax.numpy as jnp
 
-from ganjax import normalizers
 from ganjax.models import attention
 from ganjax.models import blocks
 from ganjax.models import layers
+from ganjax.models import normalizers
 
 _INIT = nn.initializers.normal(0.02)
 RESOLUTIONS = (32, 64, 128, 256, 512)

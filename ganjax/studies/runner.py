@@ -17,10 +17,10 @@ import tempfile
 from absl import logging
 import gin
 
-from ganjax import config
-from ganjax import guard
-from ganjax import run_lock
-from ganjax import train
+from ganjax.run import config
+from ganjax.run import guard
+from ganjax.run import run_lock
+from ganjax.run import train
 from ganjax.studies import spec as spec_lib
 
 DONE = "done"

@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import gin
 import numpy as np
 
-from ganjax import config
+from ganjax.run import config
 
 # How a random axis is drawn: ("log_uniform", low, high), ("uniform", low,
 # high) or ("choice", [value, ...]).

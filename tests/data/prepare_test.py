@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from tensorflow_datasets.core.download import download_manager
 
-from ganjax import config
-from ganjax import train
 from ganjax.data import catalog
 from ganjax.data import prepare
+from ganjax.run import config
+from ganjax.run import train
 
 
 def test_restore_gzip_header_keeps_the_content():

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax import normalizers
 from ganjax.models import attention
+from ganjax.models import normalizers
 
 _X = np.random.default_rng(0).normal(size=(2, 4, 6, 16)).astype(np.float32)
 

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax import normalizers
 from ganjax.models import blocks
+from ganjax.models import normalizers
 
 _X = np.arange(2 * 2 * 3 * 2, dtype=np.float32).reshape(2, 2, 3, 2)
 

@@ -5,8 +5,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax import normalizers
 from ganjax.models import dcgan
+from ganjax.models import normalizers
 
 _WIDTH = 4
 

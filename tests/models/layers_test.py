@@ -42,65 +42,6 @@ def _numpy_conv_transpose(x, kernel, out_size, stride=2):
   return out
 
 
-# (input size, kernel, strides, padding): D's strided convs, a kernel larger
-# than its input (DCGAN's 5×5 on 2×2), ResNets' 3×3 and 1×1, explicit pads.
-_CONV_CASES = [
-    (8, 5, (2, 2), "SAME"),
-    (7, 5, (2, 2), "SAME"),
-    (2, 5, (2, 2), "SAME"),
-    (6, 3, (1, 1), "SAME"),
-    (6, 1, (1, 1), "VALID"),
-    (7, 4, (2, 2), ((1, 2), (2, 1))),
-    (9, 3, (1, 2), "VALID"),
-]
-
-
-@pytest.mark.parametrize("size,k,strides,padding", _CONV_CASES)
-def test_conv_general_dilated_matches_lax(size, k, strides, padding):
-  rng = np.random.default_rng(size * k)
-  x = rng.normal(size=(2, size, size, 3)).astype(np.float32)
-  kernel = rng.normal(size=(k, k, 3, 4)).astype(np.float32)
-
-  def conv(fn):
-    return lambda x, k: fn(x, k, strides, padding,
-                           dimension_numbers=_DIMENSIONS)
-
-  want = conv(lax.conv_general_dilated)(x, kernel)
-  got = jax.jit(conv(layers.conv_general_dilated))(x, kernel)
-  np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-  g = rng.normal(size=want.shape).astype(np.float32)
-  loss = lambda fn: lambda x, k: jnp.sum(conv(fn)(x, k) * g)
-  want_grads = jax.grad(loss(lax.conv_general_dilated), (0, 1))(x, kernel)
-  got_grads = jax.jit(jax.grad(loss(layers.conv_general_dilated),
-                               (0, 1)))(x, kernel)
-  for got_grad, want_grad in zip(got_grads, want_grads):
-    np.testing.assert_allclose(got_grad, want_grad, rtol=1e-4, atol=1e-4)
-
-
-def test_conv_general_dilated_is_matmul_on_cpu():
-  x, kernel = jnp.ones((2, 8, 8, 3)), jnp.ones((5, 5, 3, 4))
-
-  def step(x, k):
-    return jax.grad(lambda x, k: jnp.sum(layers.conv_general_dilated(
-        x, k, (2, 2), "SAME", dimension_numbers=_DIMENSIONS) ** 2),
-                    (0, 1))(x, k)
-
-  hlo = jax.jit(step).lower(x, kernel).compile().as_text()
-  assert "convolution(" not in hlo
-  assert "dot(" in hlo
-
-
-def test_conv_general_dilated_falls_back_for_feature_groups():
-  rng = np.random.default_rng(0)
-  x = rng.normal(size=(2, 6, 6, 4)).astype(np.float32)
-  kernel = rng.normal(size=(3, 3, 2, 4)).astype(np.float32)
-  kwargs = dict(dimension_numbers=_DIMENSIONS, feature_group_count=2)
-  np.testing.assert_allclose(
-      layers.conv_general_dilated(x, kernel, (1, 1), "SAME", **kwargs),
-      lax.conv_general_dilated(x, kernel, (1, 1), "SAME", **kwargs),
-      rtol=1e-5, atol=1e-5)
-
-
 def test_conv_module_matches_flax_conv():
   x = jnp.asarray(np.random.default_rng(0).normal(size=(2, 7, 7, 3)),
                   jnp.float32)

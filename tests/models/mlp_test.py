@@ -7,8 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax import normalizers
 from ganjax.models import mlp
+from ganjax.models import normalizers
 
 _SMALL = dict(hidden_dims=(8, 16))
 

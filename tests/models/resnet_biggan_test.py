@@ -10,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax import normalizers
+from ganjax.models import normalizers
 from ganjax.models import resnet_biggan
 
 # Compare GAN's z sizes: num_blocks + 1 chunks of 20 at 128, 256 and 512.

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax import normalizers
+from ganjax.models import normalizers
 # The unused imports register gin names that test_gin_names checks.
 from ganjax.models import infogan  # pylint: disable=unused-import
 from ganjax.models import resnet30

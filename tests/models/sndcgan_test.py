@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from ganjax import normalizers
+from ganjax.models import normalizers
 from ganjax.models import sndcgan
 
 

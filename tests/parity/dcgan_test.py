@@ -10,7 +10,7 @@ import pytest
 pytest.importorskip("torch")
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from ganjax import losses
+from ganjax.core import losses
 from ganjax.models import dcgan
 from tests.parity import harness
 from tests.parity import torch_reference as ref

@@ -21,10 +21,10 @@ import numpy as np
 import optax
 import torch
 
-from ganjax import gan as gan_lib
-from ganjax import penalties
-from ganjax import state as state_lib
-from ganjax import steps
+from ganjax.core import gan as gan_lib
+from ganjax.core import penalties
+from ganjax.core import state as state_lib
+from ganjax.core import steps
 from tests.parity import torch_reference
 
 Flat = dict[str, np.ndarray]

@@ -12,8 +12,8 @@ import pytest
 pytest.importorskip("torch")
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from ganjax import losses
-from ganjax import penalties
+from ganjax.core import losses
+from ganjax.core import penalties
 from ganjax.models import mlp
 from tests.parity import harness
 from tests.parity import torch_reference as ref

@@ -15,8 +15,8 @@ import pytest
 pytest.importorskip("torch")
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from ganjax import losses
-from ganjax import penalties
+from ganjax.core import losses
+from ganjax.core import penalties
 from ganjax.models import dcgan
 from ganjax.models import pggan
 from tests.parity import harness

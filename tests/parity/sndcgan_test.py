@@ -11,8 +11,8 @@ import pytest
 pytest.importorskip("torch")
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
-from ganjax import losses
-from ganjax import normalizers
+from ganjax.core import losses
+from ganjax.models import normalizers
 from ganjax.models import sndcgan
 from tests.parity import harness
 from tests.parity import torch_reference as ref

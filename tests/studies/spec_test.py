@@ -4,7 +4,7 @@ import gin
 import numpy as np
 import pytest
 
-from ganjax import config
+from ganjax.run import config
 from ganjax.studies import spec
 
 

@@ -1,0 +1,252 @@
+"""Scores of a train state: the gin-listed metrics, averaged over sample draws.
+
+`python -m ganjax.evaluate` runs this on a run's checkpoints and the training
+loop on its current state (`train.eval_every`). What is measured is gin:
+
+  evaluation.metrics = [@metrics.fid, @metrics.kid]
+  evaluation.num_samples = 10000   # Compare GAN: 10k against the test split.
+  evaluation.num_draws = 3
+
+Real images come from the experiment's data set (or `evaluation.dataset`,
+e.g. a test split), without its random augmentation; their Inception
+features are cached on disk under the hash of the images and of the feature
+settings, so a data set, split and sample count is embedded once. Scores go to TensorBoard and to
+`<workdir>/scores.csv`, one row per step, with the run's gin parameters.
+"""
+
+import csv
+import fcntl
+import functools
+import hashlib
+import os
+import tempfile
+from typing import Callable, Sequence
+
+from absl import logging
+from clu import metric_writers
+import gin
+import jax
+import numpy as np
+
+from ganjax import console
+from ganjax.core import sampling
+from ganjax.core import state as state_lib
+from ganjax.data import dataset as dataset_lib
+from ganjax.metrics import mode_coverage
+from ganjax.metrics import suite
+from ganjax.metrics.inception import features
+from ganjax.metrics.inception import weights as inception_weights
+from ganjax.run import checkpoint
+from ganjax.run import config
+from ganjax.run import experiment as experiment_lib
+from ganjax.run import image_files
+from ganjax.run import run_dir
+
+Scores = dict[str, float]
+
+
+def real_images(data: dataset_lib.Dataset, num: int, seed: int,
+                batch_size: int = 500) -> np.ndarray:
+  """`num` uint8 images of `data` in a fixed order (its batches for `seed`)."""
+  batches = [data.batch(i, batch_size, seed)["x"]
+             for i in range(-(-num // batch_size))]
+  return image_files.to_uint8(np.concatenate(batches)[:num])
+
+
+def cached_features(images: np.ndarray,
+                    extractor: features.InceptionFeatures) -> suite.Features:
+  """The Inception features of `images`, from or into the on-disk cache."""
+  key = hashlib.sha256(images.tobytes())
+  key.update(repr((images.shape, extractor.fingerprint)).encode())
+  path = os.path.join(inception_weights.cache_dir(), "features",
+                      key.hexdigest()[:32] + ".npz")
+  if os.path.exists(path):
+    with np.load(path) as cached:
+      return dict(cached)
+  out = {"pool3": extractor(images)["pool3"]}
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  with tempfile.NamedTemporaryFile(dir=os.path.dirname(path), suffix=".npz",
+                                   delete=False) as f:
+    np.savez(f, **out)
+  os.replace(f.name, path)
+  return out
+
+
+@gin.configurable("evaluation", denylist=["exp", "state", "make_extractor"])
+def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
+             make_extractor: Callable[[], features.InceptionFeatures],
+             metrics: Sequence[suite.Metric] = (suite.fid,),
+             num_samples: int = 10000, num_draws: int = 1,
+             dataset: Callable[[int], dataset_lib.Dataset] | None = None,
+             use_ema: bool | None = None, standing_stats: int = 0,
+             seed: int = 0) -> Scores:
+  """Scores of `state`: the mean (and `<name>_std` over draws) of each metric.
+
+  Args:
+    exp: the run's experiment.
+    state: the train state evaluated.
+    make_extractor: makes the Inception feature extractor (called once, on
+      need; image data only).
+    metrics: the `metrics.*` functions computed.
+    num_samples: generated (and real) images per draw.
+    num_draws: independent sets of generated images averaged over.
+    dataset: the real data (a `datasets.*` factory); the run's by default.
+    use_ema: with G's EMA weights; by default when the run keeps them.
+    standing_stats: recompute G's batch-norm statistics over this many
+      samples first (Compare GAN's BigGAN protocol); 0 keeps them.
+    seed: seeds the latents and the metrics' random draws.
+  """
+  gan = exp.sampling_gan(state)
+  make_extractor = functools.cache(make_extractor)
+  use_ema = state.ema_params is not None if use_ema is None else use_ema
+  key = jax.random.key(seed)
+  key, stats_key = jax.random.split(key)
+  if standing_stats:
+    state = sampling.with_standing_statistics(gan, state, stats_key,
+                                              standing_stats, use_ema)
+  data = (exp.data if dataset is None else dataset(seed)).for_evaluation()
+  mixture = getattr(data, "mixture", None)
+  if not data.spec.is_image and mixture is None:
+    raise ValueError("Only image data and Gaussian mixtures have evaluation "
+                     "metrics.")
+  real = real_features = None
+  if data.spec.is_image:
+    if num_samples > len(data):
+      raise ValueError(f"evaluation.num_samples = {num_samples} exceeds the "
+                       f"{len(data)} real images; repeats would bias the "
+                       "scores. Lower it or pick a larger split.")
+    real = real_images(data, num_samples, seed)
+    if any(m not in suite.PIXEL_METRICS for m in metrics):
+      real_features = cached_features(real, make_extractor())
+  draws = []
+  for draw in range(num_draws):
+    fake = sampling.draw(gan, state, jax.random.fold_in(key, draw),
+                         num_samples, use_ema)
+    if not np.isfinite(fake).all():
+      raise FloatingPointError(
+          f"G made non-finite samples at step {int(state.step)}: the run has "
+          "diverged; evaluate an earlier checkpoint.")
+    if mixture is not None:
+      draws.append(mode_coverage.mode_coverage(fake, mixture.means,
+                                               mixture.std))
+    else:
+      sets = suite.SampleSets(real, image_files.to_uint8(fake), make_extractor,
+                              real_features, seed + draw)
+      draws.append(suite.evaluate(sets, list(metrics)))
+  scores = {k: float(np.mean([d[k] for d in draws])) for k in draws[0]}
+  if num_draws > 1:
+    scores.update({f"{k}_std": float(np.std([d[k] for d in draws]))
+                   for k in draws[0]})
+  return scores
+
+
+def needs_inception() -> bool:
+  """Whether the gin-bound `evaluation.metrics` need Inception features."""
+  metrics = gin.get_bindings("evaluation").get("metrics", (suite.fid,))
+  return any(metric not in suite.PIXEL_METRICS for metric in metrics)
+
+
+def evaluated_steps(workdir: str) -> set[int]:
+  """Steps that already have a row in `<workdir>/scores.csv`."""
+  path = os.path.join(workdir, "scores.csv")
+  if not os.path.exists(path):
+    return set()
+  with open(path, newline="") as f:
+    return {int(row["step"]) for row in csv.DictReader(f)}
+
+
+def gin_parameters(workdir: str) -> dict[str, str]:
+  """The run's gin bindings: its operative config (defaults included), then
+  what is parsed now (the run's config.gin, which the training loop and
+  `ganjax.evaluate` both parse, and an evaluation's own bindings)."""
+  params = {}
+  path = os.path.join(workdir, "operative_config.gin")
+  if os.path.exists(path):
+    with open(path) as f:
+      params.update(config.bindings(f.read()))
+  params.update(config.bindings(gin.config_str()))
+  return params
+
+
+def append_scores(workdir: str, step: int, scores: Scores) -> None:
+  """Adds a row (step, scores, then the run's gin parameters) to scores.csv.
+
+  A row whose columns differ from the file's header rewrites the file with
+  the union of both, so adding a metric later keeps the old rows. The file
+  is replaced atomically, under a lock, so that the training loop and
+  `ganjax.evaluate` may write to one workdir.
+  """
+  path = os.path.join(workdir, "scores.csv")
+  row = {"step": step, **scores, **gin_parameters(workdir)}
+  with open(path + ".lock", "w") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    rows = []
+    if os.path.exists(path):
+      with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    rows.append(row)
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    with tempfile.NamedTemporaryFile("w", dir=workdir, suffix=".csv",
+                                     newline="", delete=False) as f:
+      writer = csv.DictWriter(f, columns)
+      writer.writeheader()
+      writer.writerows(rows)
+    os.replace(f.name, path)
+  console.info("Scores of step %d: %s", step, console.scores_line(scores))
+
+
+def score_and_record(workdir: str, step: int, exp: experiment_lib.Experiment,
+                     state: state_lib.GANState,
+                     make_extractor: Callable[[], features.InceptionFeatures],
+                     writer: metric_writers.MetricWriter) -> Scores:
+  """Evaluates `state`, adds its row to scores.csv (from process 0) and
+  writes the scores to `writer`; the training loop and `ganjax.evaluate`
+  both record this way."""
+  scores = evaluate(exp, state, make_extractor)
+  if jax.process_index() == 0:
+    append_scores(workdir, step, scores)
+  writer.write_scalars(step, scores)
+  writer.flush()
+  return scores
+
+
+def evaluate_new_checkpoints(
+    workdir: str, exp: experiment_lib.Experiment,
+    make_extractor: Callable[[], features.InceptionFeatures],
+    writer: metric_writers.MetricWriter) -> list[int]:
+  """Scores every checkpoint of `workdir` not in scores.csv; returns steps."""
+  manager = checkpoint.manager(workdir, create=False)
+  template = jax.eval_shape(exp.init_state)
+  scored = []
+  try:
+    for step in sorted(set(manager.all_steps()) - evaluated_steps(workdir)):
+      try:
+        state = checkpoint.restore(manager, template, step)
+      except (FileNotFoundError, ValueError):
+        manager.reload()
+        if step in manager.all_steps():
+          raise
+        # Deleted by the run's max_to_keep while it was being read.
+        logging.warning("Checkpoint %d disappeared before it was read.", step)
+        continue
+      score_and_record(workdir, step, exp, state, make_extractor, writer)
+      scored.append(step)
+  finally:
+    manager.close()
+  return scored
+
+
+def score_run(workdir: str, metrics: list[Callable[..., Scores]],
+              num_samples: int,
+              make_extractor: Callable[[], features.InceptionFeatures]
+              ) -> tuple[int, Scores]:
+  """(step, scores) of the latest checkpoint of the run in `workdir`, with
+  `metrics` and `num_samples` in place of its config's evaluation settings
+  (e.g. to compare finished runs at one protocol). Clears gin first: each
+  run is rebuilt from its own config.gin."""
+  gin.clear_config()
+  exp, state = run_dir.load_run(workdir)
+  with gin.unlock_config():
+    gin.bind_parameter("evaluation.metrics", metrics)
+    gin.bind_parameter("evaluation.num_samples", num_samples)
+  return int(state.step), evaluate(exp, state, make_extractor)

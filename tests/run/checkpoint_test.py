@@ -1,0 +1,135 @@
+"""Tests of ganjax.run.checkpoint: retention, full disks, damaged checkpoints."""
+
+import collections
+import errno
+import os
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from ganjax.core import state as state_lib
+from ganjax.run import checkpoint
+
+
+def _state(step, size=64):
+  params = {"w": jnp.full((size,), float(step))}
+  return state_lib.GANState(
+      step=jnp.int32(step), g_params=params, d_params=params,
+      g_collections={}, d_collections={}, g_opt_state={}, d_opt_state={},
+      ema_params=None, restores=jnp.int32(0), lr_scale=jnp.float32(1.0),
+      penalty_weight=jnp.float32(1.0), level=jnp.int32(0),
+      fade=jnp.float32(1.0))
+
+
+def _save_steps(workdir, steps, size=64, **kwargs):
+  manager = checkpoint.manager(workdir, **kwargs)
+  for step in steps:
+    checkpoint.save(manager, _state(step, size))
+  checkpoint.finish(manager)
+
+
+def test_keeps_the_last_n_and_every_mth(tmp_path):
+  _save_steps(str(tmp_path), range(1, 11), max_to_keep=2, keep_every=4)
+  kept = sorted(int(d) for d in os.listdir(tmp_path / "checkpoints"))
+  assert kept == [4, 8, 9, 10]
+
+
+def test_bad_retention_is_refused(tmp_path):
+  with pytest.raises(ValueError, match="max_checkpoints = 0"):
+    checkpoint.manager(str(tmp_path), max_to_keep=0)
+
+
+def test_full_disk_stops_before_writing(tmp_path, monkeypatch):
+  _save_steps(str(tmp_path), [1])
+  usage = collections.namedtuple("usage", "total used free")
+  monkeypatch.setattr(checkpoint.shutil, "disk_usage",
+                      lambda path: usage(10**6, 10**6 - 1000, 1000))
+  manager = checkpoint.manager(str(tmp_path))
+  with pytest.raises(checkpoint.DiskFullError,
+                     match=r"MiB needed, 0.0 MiB free(.|\n)*intact"):
+    checkpoint.save(manager, _state(2))
+  checkpoint.finish(manager)
+  assert os.listdir(tmp_path / "checkpoints") == ["1"]
+
+
+def test_no_space_from_the_writer_becomes_disk_full_error(tmp_path,
+                                                          monkeypatch):
+  manager = checkpoint.manager(str(tmp_path))
+
+  def no_space(*args, **kwargs):
+    raise OSError(errno.ENOSPC, "No space left on device")
+
+  monkeypatch.setattr(manager, "save", no_space)
+  with pytest.raises(checkpoint.DiskFullError, match="keep fewer"):
+    checkpoint.save(manager, _state(1))
+  checkpoint.finish(manager)
+
+
+def _largest_file(directory):
+  files = [os.path.join(root, f) for root, _, names in os.walk(directory)
+           for f in names]
+  return max(files, key=os.path.getsize)
+
+
+def test_a_damaged_latest_checkpoint_is_set_aside(tmp_path, caplog):
+  workdir = str(tmp_path)
+  _save_steps(workdir, [1, 2], size=4096)
+  damaged = _largest_file(tmp_path / "checkpoints" / "2")
+  with open(damaged, "r+b") as f:
+    f.truncate(os.path.getsize(damaged) // 2)
+  manager = checkpoint.manager(workdir)
+  restored = checkpoint.restore_readable(manager, _state(0, size=4096))
+  assert int(restored.step) == 1
+  np.testing.assert_array_equal(restored.g_params["w"], np.full(4096, 1.0))
+  assert manager.all_steps() == [1]
+  checkpoint.finish(manager)
+  assert os.listdir(tmp_path / "checkpoints_unreadable") == ["2"]
+  assert "Checkpoint of step 2 cannot be read" in caplog.text
+
+
+def test_no_readable_checkpoint_moves_nothing(tmp_path):
+  workdir = str(tmp_path)
+  _save_steps(workdir, [1, 2])
+  manager = checkpoint.manager(workdir)
+  with pytest.raises(ValueError, match="no longer fit the model"):
+    checkpoint.restore_readable(manager, _state(0, size=7))  # Other shapes.
+  checkpoint.finish(manager)
+  assert sorted(os.listdir(tmp_path / "checkpoints")) == ["1", "2"]
+  assert not os.path.exists(tmp_path / "checkpoints_unreadable")
+
+
+def test_empty_workdir_restores_nothing(tmp_path):
+  manager = checkpoint.manager(str(tmp_path))
+  assert checkpoint.restore_readable(manager, _state(0)) is None
+  checkpoint.finish(manager)
+
+
+def test_an_interrupted_write_is_removed_with_a_warning(tmp_path, caplog):
+  workdir = str(tmp_path)
+  _save_steps(workdir, [1])
+  unfinished = tmp_path / "checkpoints" / "2.orbax-checkpoint-tmp-123"
+  unfinished.mkdir()
+  (unfinished / "half").write_bytes(b"\0" * 10)
+  manager = checkpoint.manager(workdir)
+  assert "crash interrupted (2.orbax-checkpoint-tmp-123)" in caplog.text
+  assert manager.all_steps() == [1]
+  assert int(checkpoint.restore_readable(manager, _state(0)).step) == 1
+  checkpoint.finish(manager)
+  assert os.listdir(tmp_path / "checkpoints") == ["1"]
+
+
+def test_no_space_in_a_pending_write_becomes_disk_full_error(tmp_path,
+                                                             monkeypatch):
+  manager = checkpoint.manager(str(tmp_path))
+  checkpoint.save(manager, _state(1))
+
+  def no_space():
+    raise RuntimeError("write failed") from OSError(
+        errno.ENOSPC, "No space left on device")
+
+  monkeypatch.setattr(manager, "wait_until_finished", no_space)
+  with pytest.raises(checkpoint.DiskFullError, match="Not enough disk space"):
+    checkpoint.save(manager, _state(2))  # Waits for the first write first.
+  monkeypatch.undo()
+  checkpoint.finish(manager)
