@@ -33,6 +33,7 @@ END = "<!-- components: end -->"
 FAMILIES = (
     ("losses.", "Losses (`losses.*`, bind `GAN.loss`)"),
     ("penalties.", "Penalties (`penalties.*`, bind `GAN.penalty`)"),
+    ("terms.", "Objective terms (`terms.*`, list them in `GAN.terms`)"),
     ("normalizers.", "Normalizers of features and weights "
                      "(`normalizers.*`)"),
     ("models.", "Architectures (`models.*`, bind `GAN.generator` and "

@@ -5,8 +5,9 @@ run on the inferred labels (S²GAN; Lucic et al. 2019).
       [--method=probe|head]
 
 `probe` (S²GAN) fits a linear classifier on D's features of the labeled
-images (train the run with GAN.self_supervision = "rotation_only" for a
-rotation-learnt representation); `head` uses D's class head (S3GAN). The
+images (train the run with GAN.terms = [@terms.Rotation()] and
+GAN.adversarial_weight = 0 for a rotation-learnt representation); `head`
+uses D's class head (S3GAN). The
 file holds [N] int32 labels in the data set's order: the known ones kept,
 the rest inferred. Train on them with `datasets.tfds.label_file` (or
 `datasets.digits.label_file`).

@@ -36,11 +36,12 @@ def test_families_and_names():
   names = components.registered()
   assert {"losses.hinge", "penalties.r1", "normalizers.spectral_norm",
           "models.resnet_biggan.Generator", "datasets.tfds", "metrics.fid",
-          "GAN", "train", "progressive.schedule"} <= set(names)
+          "GAN", "train", "progressive.schedule", "terms.Rotation"} <= set(names)
   assert not any(n.startswith(("gin.", "ganjax.")) for n in names)
   assert components.family("losses.hinge").startswith("Losses")
   assert components.family("train") == "Run settings"
-  assert "GAN.self_supervision" in dict(components.gan_options())
+  assert "GAN.terms" in dict(components.gan_options())
+  assert components.family("terms.Rotation").startswith("Objective terms")
 
 
 @pytest.mark.parametrize("text, want", [

@@ -13,7 +13,7 @@ that runs differing only in them can share it. It is built from gin by
 """
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import flax
 import flax.linen as nn
@@ -24,6 +24,7 @@ import optax
 
 from ganjax.core import losses
 from ganjax.core import penalties
+from ganjax.core import terms as terms_lib
 from ganjax.data import dataset
 from ganjax.ops import sharding
 
@@ -33,7 +34,6 @@ _PRIORS = ("normal", "uniform")
 _COMPUTE_DTYPES = ("float32", "bfloat16")
 _MATMUL_PRECISIONS = ("default", "bfloat16", "tensorfloat32", "float32")
 _LABEL_DISTRIBUTIONS = ("uniform", "data")
-_SELF_SUPERVISION = ("none", "rotation", "rotation_only")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,13 +53,8 @@ class GAN:
   ema_start_step: int
   num_classes: int = 0
   label_distribution: str = "uniform"
-  aux_classifier_weight: float = 0.0
-  label_predictor_weight: float = 0.0
-  self_supervision: str = "none"
-  rotation_weight_d: float = 1.0
-  rotation_weight_g: float = 0.2
-  rotated_batch_size: int | None = None
-  g_orthogonal_weight: float = 0.0
+  terms: tuple[terms_lib.Term, ...] = ()
+  adversarial_weight: float = 1.0
   separate_d_calls: bool = False
   compute_dtype: str = "float32"
   matmul_precision: str = "default"
@@ -78,21 +73,17 @@ class GAN:
     return self.num_classes > 0
 
   @property
-  def classifier(self) -> bool:
-    """Whether D has a class head (AC-GAN or S3GAN's label predictor)."""
-    return bool(self.aux_classifier_weight or self.label_predictor_weight)
+  def objective(self) -> tuple[terms_lib.Term, ...]:
+    """The terms of D's and G's objectives: the adversarial one (the loss
+    and the penalty), then `terms`."""
+    return (terms_lib.Adversarial(self.loss, self.penalty,
+                                  self.adversarial_weight), *self.terms)
 
-  def num_rotated(self, batch_size: int) -> int:
-    """Images of each half (real, fake) of a D batch of `batch_size` that
-    are rotated by all four angles for the rotation task; 0 without it."""
-    if self.self_supervision == "none":
-      return 0
-    rotated = self.rotated_batch_size or batch_size
-    if rotated % 4 or not 0 < rotated <= 4 * batch_size:
-      raise ValueError(
-          f"GAN.rotated_batch_size = {rotated} for D batches of {batch_size}"
-          f": it must be a multiple of 4, at most 4 x the batch size.")
-    return rotated // 4
+  @property
+  def d_heads(self) -> dict[str, str]:
+    """{sown output: D field} of the heads D sows for the terms."""
+    return {name: field for term in self.terms
+            for name, field in term.d_heads.items()}
 
   def sample_z(self, rng: jax.Array, num: int,
                truncation: float | None = None) -> jax.Array:
@@ -194,10 +185,10 @@ def sown_head(sown: dict[str, Any], name: str, fix: str) -> jax.Array:
 def _build(model_class: type[nn.Module], num_classes: int,
            heads: dict[str, bool] | None = None, **fields) -> nn.Module:
   """Instantiates a model, conditional when `num_classes` > 0, with the D
-  heads (e.g. {"rotation_head": True}) the GAN's losses need."""
+  heads (e.g. {"rotation_head": True}) the GAN's terms need."""
   if num_classes:
     fields["num_classes"] = num_classes
-  heads = {k: v for k, v in (heads or {}).items() if v}
+  heads = heads or {}
   try:
     return model_class(**fields, **heads)
   except TypeError as e:
@@ -208,7 +199,7 @@ def _build(model_class: type[nn.Module], num_classes: int,
           f"GAN.conditional = False.") from e
     raise ValueError(
         f"{model_class.__name__} cannot have the heads {sorted(heads)} this "
-        f"GAN's losses need; pick a D built on layers.discriminator_logits "
+        f"GAN's terms need; pick a D built on layers.discriminator_logits "
         f"(e.g. models.resnet_cifar.Discriminator).") from e
 
 
@@ -228,17 +219,15 @@ def make_gan(data_spec: dataset.DataSpec,
              ema_start_step: int = 40_000,
              conditional: bool = False,
              label_distribution: str = "uniform",
-             aux_classifier_weight: float = 0.0,
-             label_predictor_weight: float = 0.0,
-             self_supervision: str = "none",
-             rotation_weight_d: float = 1.0,
-             rotation_weight_g: float = 0.2,
-             rotated_batch_size: int | None = None,
-             g_orthogonal_weight: float = 0.0,
+             terms: Sequence[terms_lib.Term] = (),
+             adversarial_weight: float = 1.0,
              separate_d_calls: bool = False,
              compute_dtype: str = "float32",
              matmul_precision: str = "default") -> GAN:
   """Builds the GAN for data described by `data_spec`.
+
+  Longer than most functions for its Args: the documentation of every
+  `GAN.*` option, from which the README's table is generated.
 
   Args:
     data_spec: the data; G is constructed with output_shape=data_spec.shape.
@@ -258,27 +247,12 @@ def make_gan(data_spec: dataset.DataSpec,
     conditional: feed class labels to G and D (the data must be labeled).
     label_distribution: labels of fakes in training, "uniform" or "data"
       (the real batch's labels; Compare GAN's fit_label_distribution).
-    aux_classifier_weight: weight of the AC-GAN losses (Odena et al. 2017):
-      D's class head (sown as "class_logits") is trained on real and fake
-      labels and G on fake labels (its D gets aux_classifier = True).
-    label_predictor_weight: weight of S3GAN's label predictor (Lucic et al.
-      2019): D's class head is trained on the labeled real examples only,
-      and labels the rest (withheld, −1) for the projection term. Needs a
-      conditional GAN; required when the data withholds labels.
-    self_supervision: "none"; "rotation" (SSGAN, Chen et al. 2019): D gets a
-      4-way rotation head on its penultimate features, trained on rotated
-      real images, and G is rewarded when D recognizes the rotations of its
-      fakes; "rotation_only": the rotation losses alone, no GAN loss or
-      penalty, as in Compare GAN (a self-supervised representation,
-      S²GAN's first stage).
-    rotation_weight_d: weight of D's rotation loss (SSGAN: 1.0).
-    rotation_weight_g: weight of G's rotation loss (SSGAN: 0.2).
-    rotated_batch_size: entries of the rotation task per half of a D batch:
-      its last rotated_batch_size / 4 images, each at 0, 90, 180 and 270°
-      (Compare GAN's meaning); None: the D batch size.
-    g_orthogonal_weight: β of BigGAN's orthogonal regularization of G's
-      kernels, (β/2)‖WᵀW ⊙ (1 − I)‖² without the shared class embedding:
-      BigGAN-PyTorch's update at its β (Brock et al. 2019: 1e-4).
+    terms: the objective's other terms (`terms.*`: SSGAN's rotation,
+      S3GAN's label predictor, AC-GAN's classifier, BigGAN's orthogonal
+      regularization), each added to D's and/or G's loss.
+    adversarial_weight: weight of the GAN loss and the penalty; 0 trains
+      the other terms alone (S²GAN's rotation-only first stage, Compare
+      GAN's `self_supervision = "rotation_only"`).
     separate_d_calls: call D on the real and on the fake half of its batch
       separately (the progressive GAN's code; Compare GAN's
       `deprecated_split_disc_calls`), so that statistics over examples (the
@@ -294,40 +268,30 @@ def make_gan(data_spec: dataset.DataSpec,
   Returns:
     The GAN.
   """
-  if prior not in _PRIORS:
-    raise ValueError(f"GAN.prior must be one of {_PRIORS}, got {prior!r}.")
+  for name, value, choices in (
+      ("prior", prior, _PRIORS),
+      ("label_distribution", label_distribution, _LABEL_DISTRIBUTIONS),
+      ("compute_dtype", compute_dtype, _COMPUTE_DTYPES),
+      ("matmul_precision", matmul_precision, _MATMUL_PRECISIONS)):
+    if value not in choices:
+      raise ValueError(f"GAN.{name} must be one of {choices}, got "
+                       f"{value!r}.")
   if disc_iters < 1:
     raise ValueError(f"GAN.disc_iters must be >= 1, got {disc_iters}.")
   if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
     raise ValueError(f"GAN.ema_decay must be in [0, 1) or None, got "
                      f"{ema_decay}.")
-  if label_distribution not in _LABEL_DISTRIBUTIONS:
-    raise ValueError(f"GAN.label_distribution must be one of "
-                     f"{_LABEL_DISTRIBUTIONS}, got {label_distribution!r}.")
-  if compute_dtype not in _COMPUTE_DTYPES:
-    raise ValueError(f"GAN.compute_dtype must be one of {_COMPUTE_DTYPES}, "
-                     f"got {compute_dtype!r}.")
-  if matmul_precision not in _MATMUL_PRECISIONS:
-    raise ValueError(f"GAN.matmul_precision must be one of "
-                     f"{_MATMUL_PRECISIONS}, got {matmul_precision!r}.")
   num_classes = 0
   if conditional:
     if not data_spec.num_classes:
       raise ValueError("GAN.conditional = True needs a labeled data set; "
                        "this one has no labels.")
     num_classes = data_spec.num_classes
-  elif aux_classifier_weight or label_predictor_weight:
-    raise ValueError("GAN.aux_classifier_weight and "
-                     "GAN.label_predictor_weight need GAN.conditional = "
-                     "True.")
-  if self_supervision not in _SELF_SUPERVISION:
-    raise ValueError(f"GAN.self_supervision must be one of "
-                     f"{_SELF_SUPERVISION}, got {self_supervision!r}.")
-  _check_withheld_labels(data_spec, conditional, label_distribution,
-                         aux_classifier_weight, label_predictor_weight)
-  heads = {"aux_classifier": bool(aux_classifier_weight or
-                                  label_predictor_weight),
-           "rotation_head": self_supervision != "none"}
+  terms = tuple(terms)
+  for term in terms:
+    term.check(data_spec, num_classes)
+  _check_withheld_labels(data_spec, conditional, label_distribution, terms)
+  heads = {field: True for term in terms for field in term.d_heads.values()}
   return GAN(generator=_build(generator, num_classes,
                               output_shape=tuple(data_spec.shape)),
              discriminator=_build(discriminator, num_classes, heads),
@@ -335,34 +299,25 @@ def make_gan(data_spec: dataset.DataSpec,
              g_optimizer=g_optimizer, d_optimizer=d_optimizer, z_dim=z_dim,
              prior=prior, disc_iters=disc_iters, ema_decay=ema_decay,
              ema_start_step=ema_start_step, num_classes=num_classes,
-             label_distribution=label_distribution,
-             aux_classifier_weight=aux_classifier_weight,
-             label_predictor_weight=label_predictor_weight,
-             self_supervision=self_supervision,
-             rotation_weight_d=rotation_weight_d,
-             rotation_weight_g=rotation_weight_g,
-             rotated_batch_size=rotated_batch_size,
-             g_orthogonal_weight=g_orthogonal_weight,
+             label_distribution=label_distribution, terms=terms,
+             adversarial_weight=adversarial_weight,
              separate_d_calls=separate_d_calls,
              compute_dtype=compute_dtype, matmul_precision=matmul_precision)
 
 
 def _check_withheld_labels(data_spec: dataset.DataSpec, conditional: bool,
                            label_distribution: str,
-                           aux_classifier_weight: float,
-                           label_predictor_weight: float) -> None:
-  """Withheld labels (−1) reach only S3GAN's label predictor: any other use
-  of them as classes would silently train on a wrong label."""
+                           terms: tuple[terms_lib.Term, ...]) -> None:
+  """Withheld labels (−1) reach only a term that fills them (S3GAN's label
+  predictor): any other use of them as classes would silently train on a
+  wrong label."""
   if not (data_spec.partially_labeled and conditional):
     return
-  if not label_predictor_weight:
+  if not any(term.fills_withheld_labels for term in terms):
     raise ValueError(
         "The data withholds labels (labeled_fraction / labels_per_class): a "
-        "conditional GAN needs GAN.label_predictor_weight > 0 (S3GAN) to "
-        "label the rest, or train unconditionally.")
-  if aux_classifier_weight:
-    raise ValueError("AC-GAN losses (GAN.aux_classifier_weight) need every "
-                     "label; the data withholds some.")
+        "conditional GAN needs GAN.terms to include @terms.LabelPredictor() "
+        "(S3GAN) to label the rest, or train unconditionally.")
   if label_distribution == "data":
     raise ValueError("GAN.label_distribution = 'data' gives fakes the real "
                      "batch's labels, but the data withholds some; use "

@@ -52,10 +52,10 @@ def _sown_by_d(gan: gan_lib.GAN, state: state_lib.GANState,
 def predict(gan: gan_lib.GAN, state: state_lib.GANState, images: np.ndarray,
             batch_size: int = 256) -> np.ndarray:
   """[N] int32: the class D's class head predicts for each image (S3GAN)."""
-  if not gan.classifier:
+  if "class_logits" not in gan.d_heads:
     raise ValueError("This GAN's discriminator has no class head; train "
-                     "with GAN.label_predictor_weight > 0 (S3GAN) or use "
-                     "a linear probe on its features.")
+                     "with GAN.terms = [@terms.LabelPredictor()] (S3GAN) or "
+                     "use a linear probe on its features.")
   logits = _sown_by_d(gan, state, images, "class_logits",
                       "set its aux_classifier = True", batch_size)
   return np.argmax(logits, -1).astype(np.int32)

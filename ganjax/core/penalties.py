@@ -121,8 +121,7 @@ def orthogonal(params, exclude: tuple[str, ...] = ("embed_y",)
   gradient 2β(WWᵀ ⊙ (1 − I))W this term's gradient times β equals, the
   shared class embedding (modules named in `exclude`) is left out; the
   paper's formula without the ½ doubles that gradient. A weight regularizer
-  of G, applied by the G step with weight `GAN.g_orthogonal_weight` — not a
-  D penalty.
+  of G, added to G's loss by `terms.Orthogonal` — not a D penalty.
   """
   total = 0.0
   for kernel in _kernels(params, "orthogonal regularization", exclude):

@@ -17,21 +17,19 @@ import jax.numpy as jnp
 import optax
 
 from ganjax.core import gan as gan_lib
-from ganjax.core import penalties
-from ganjax.core import rotation
 from ganjax.core import state as state_lib
+from ganjax.core import terms as terms_lib
 
 Metrics = dict[str, jax.Array]
 
 
 class _DOutputs(NamedTuple):
-  """D's outputs on one D batch, each [real half, fake half]."""
+  """D's outputs on one D batch: GAN logits of the batch's reals and fakes,
+  and the sown heads over each half (`terms.Outputs`)."""
   d_real: jax.Array
   d_fake: jax.Array
-  class_real: jax.Array | None
-  class_fake: jax.Array | None
-  rotation_real: jax.Array | None
-  rotation_fake: jax.Array | None
+  heads_real: dict[str, jax.Array]
+  heads_fake: dict[str, jax.Array]
 
 
 def _call_d(gan: gan_lib.GAN, d_params, collections, x, y, sown
@@ -64,53 +62,24 @@ def _discriminate(gan: gan_lib.GAN, d_params, collections, real, fake,
   """D on concat(real, fake): in one call, as Compare GAN does (one BN batch),
   or in one call per half with `gan.separate_d_calls` (`_call_d`).
 
-  `y_real` and `y_fake` are one-hot labels (None when unconditional). With
-  rotation self-supervision each half first gets its rotated copies
-  (`rotation.with_rotations`; a rotated fake keeps its own label, where
-  Compare GAN's SSGAN gave it a real one); the GAN logits and class logits
-  returned are those of the unrotated images, the rotation logits those of
-  whole halves. Class logits are returned when D has a class head.
+  `y_real` and `y_fake` are one-hot labels (None when unconditional). The
+  terms first add their examples to each half (`Term.d_inputs`, e.g.
+  rotated copies); the GAN logits returned are those of the batch's own
+  examples, the heads the terms asked for those of whole halves.
   """
   batch = real.shape[0]
-  num_rotated = gan.num_rotated(batch)
-  if num_rotated:
-    real, fake = (rotation.with_rotations(v, num_rotated)
-                  for v in (real, fake))
-    y_real, y_fake = (rotation.with_rotated_labels(v, num_rotated)
-                      for v in (y_real, y_fake))
+  for term in gan.terms:
+    real, fake, y_real, y_fake = term.d_inputs(real, fake, y_real, y_fake)
   y = None if y_real is None else jnp.concatenate([y_real, y_fake])
-  sown = {} if gan.classifier or num_rotated else None
+  sown = {} if gan.d_heads else None
   logits, collections = _call_d(gan, d_params, collections,
                                 jnp.concatenate([real, fake]), y, sown)
   d_real, d_fake = (v[:batch] for v in jnp.split(logits, 2))
-  class_real = class_fake = rotation_real = rotation_fake = None
-  if gan.classifier:
-    class_logits = gan_lib.sown_head(sown, "class_logits",
-                                     "set its aux_classifier = True")
-    class_real, class_fake = (v[:batch] for v in jnp.split(class_logits, 2))
-  if num_rotated:
-    rotation_real, rotation_fake = jnp.split(gan_lib.sown_head(
-        sown, "rotation_logits", "set its rotation_head = True"), 2)
-  return _DOutputs(d_real, d_fake, class_real, class_fake, rotation_real,
-                   rotation_fake), collections
-
-
-def _class_loss(class_logits: jax.Array, labels: jax.Array) -> jax.Array:
-  return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(
-      class_logits, labels))
-
-
-def _labeled_class_loss(class_logits: jax.Array,
-                        labels: jax.Array) -> tuple[jax.Array, jax.Array]:
-  """Cross-entropy and accuracy over the labeled examples only (labels ≥ 0;
-  withheld ones are −1); both 0 for a batch without labels."""
-  labeled = labels >= 0
-  count = jnp.maximum(jnp.sum(labeled), 1)
-  losses = optax.softmax_cross_entropy_with_integer_labels(
-      class_logits, jnp.where(labeled, labels, 0))
-  correct = jnp.argmax(class_logits, -1) == labels
-  return (jnp.sum(jnp.where(labeled, losses, 0.0)) / count,
-          jnp.sum(labeled & correct) / count)
+  halves = {name: jnp.split(gan_lib.sown_head(sown, name,
+                                              f"set its {field} = True"), 2)
+            for name, field in gan.d_heads.items()}
+  return _DOutputs(d_real, d_fake, {k: v[0] for k, v in halves.items()},
+                   {k: v[1] for k, v in halves.items()}), collections
 
 
 def _update_metrics(net: str, grads, opt_state,
@@ -124,16 +93,11 @@ def _update_metrics(net: str, grads, opt_state,
   return metrics
 
 
-def _gan_weight(gan: gan_lib.GAN) -> float:
-  """The GAN losses' (and the penalty's) weight: 0 when training the
-  rotation task alone."""
-  return 0.0 if gan.self_supervision == "rotation_only" else 1.0
-
-
 def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
            real_labels: jax.Array | None,
            rng: jax.Array) -> tuple[state_lib.GANState, Metrics]:
-  """One D update on `real` (and its labels) against fresh fakes."""
+  """One D update on `real` (and its labels) against fresh fakes: D
+  descends the sum of the GAN's terms (`gan.objective`)."""
   z_rng, label_rng, penalty_rng = jax.random.split(rng, 3)
   fake_labels = gan.sample_labels(label_rng, real.shape[0], real_labels)
   y_real, y_fake = gan.one_hot(real_labels), gan.one_hot(fake_labels)
@@ -143,42 +107,19 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   fake = jax.lax.stop_gradient(fake)
 
   def loss_fn(d_params):
-    out, d_collections = _discriminate(
+    d_out, d_collections = _discriminate(
         gan, d_params, state.d_collections, real, fake, y_real, y_fake)
-    loss = gan.loss(out.d_real, out.d_fake)
     # As in Compare GAN, the penalty's D calls get the real labels. Unlike
     # Compare GAN's S3GAN, every GAN class adds the penalty.
-    penalty = gan.penalty(
+    out = terms_lib.Outputs(
+        *d_out, real=real, fake=fake, real_labels=real_labels,
+        fake_labels=fake_labels, d_params=d_params, g_params=state.g_params,
         discriminator=lambda x: gan.call(
             gan.discriminator, d_params, state.d_collections, x, y_real,
             train=True)[0],
-        d_params=d_params, real=real, fake=fake, rng=penalty_rng)
-    # rotation_only drops the penalty with the loss, as Compare GAN does.
-    total = _gan_weight(gan) * (loss.d_loss + state.penalty_weight * penalty)
-    metrics = {"d_loss": loss.d_loss, "d_loss_real": loss.d_loss_real,
-               "d_loss_fake": loss.d_loss_fake, "penalty": penalty,
-               "d_real": jnp.mean(out.d_real), "d_fake": jnp.mean(out.d_fake)}
-    if gan.aux_classifier_weight:
-      class_loss = (_class_loss(out.class_real, real_labels) +
-                    _class_loss(out.class_fake, fake_labels))
-      total += gan.aux_classifier_weight * class_loss
-      metrics["d_class_loss"] = class_loss
-    if gan.label_predictor_weight:
-      class_loss, class_accuracy = _labeled_class_loss(out.class_real,
-                                                       real_labels)
-      total += gan.label_predictor_weight * class_loss
-      metrics.update(d_class_loss=class_loss,
-                     d_class_accuracy=class_accuracy)
-    if out.rotation_real is not None:
-      num_rotated = gan.num_rotated(real.shape[0])
-      rotation_loss = rotation.loss(out.rotation_real, num_rotated)
-      total += gan.rotation_weight_d * rotation_loss
-      metrics.update(
-          d_rotation_loss=rotation_loss,
-          d_rotation_accuracy=rotation.accuracy(out.rotation_real,
-                                                num_rotated))
-    metrics["d_total"] = total
-    return total, (d_collections, metrics)
+        penalty_weight=state.penalty_weight, rng=penalty_rng)
+    total, metrics = terms_lib.total(gan.objective, lambda t: t.d_loss(out))
+    return total, (d_collections, {**metrics, "d_total": total})
 
   grads, (d_collections, metrics) = jax.grad(loss_fn, has_aux=True)(
       state.d_params)
@@ -203,7 +144,8 @@ def ema_update(gan: gan_lib.GAN, ema_params, g_params, step: jax.Array):
 def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
            real_labels: jax.Array | None,
            rng: jax.Array) -> tuple[state_lib.GANState, Metrics]:
-  """One G update; `real` feeds D's batch statistics and relativistic losses."""
+  """One G update, descending the sum of the GAN's terms; `real` feeds D's
+  batch statistics and relativistic losses."""
   z_rng, label_rng = jax.random.split(rng)
   z = gan.sample_z(z_rng, real.shape[0])
   fake_labels = gan.sample_labels(label_rng, real.shape[0], real_labels)
@@ -212,25 +154,14 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   def loss_fn(g_params):
     fake, g_collections = gan.call(
         gan.generator, g_params, state.g_collections, z, y_fake, train=True)
-    out, d_collections = _discriminate(
+    d_out, d_collections = _discriminate(
         gan, state.d_params, state.d_collections, real, fake, y_real, y_fake)
-    metrics = {"g_loss": gan.loss(out.d_real, out.d_fake).g_loss}
-    loss = _gan_weight(gan) * metrics["g_loss"]
-    if out.rotation_fake is not None:
-      rotation_loss = rotation.loss(out.rotation_fake,
-                                    gan.num_rotated(real.shape[0]))
-      loss += gan.rotation_weight_g * rotation_loss
-      metrics["g_rotation_loss"] = rotation_loss
-    if gan.aux_classifier_weight:
-      class_loss = _class_loss(out.class_fake, fake_labels)
-      loss += gan.aux_classifier_weight * class_loss
-      metrics["g_class_loss"] = class_loss
-    if gan.g_orthogonal_weight:
-      ortho = penalties.orthogonal(g_params)
-      loss += gan.g_orthogonal_weight * ortho
-      metrics["g_orthogonal"] = ortho
-    metrics["g_total"] = loss
-    return loss, (g_collections, d_collections, metrics)
+    out = terms_lib.Outputs(
+        *d_out, real=real, fake=fake, real_labels=real_labels,
+        fake_labels=fake_labels, d_params=state.d_params, g_params=g_params,
+        discriminator=None, penalty_weight=state.penalty_weight, rng=None)
+    loss, metrics = terms_lib.total(gan.objective, lambda t: t.g_loss(out))
+    return loss, (g_collections, d_collections, {**metrics, "g_total": loss})
 
   (_, (g_collections, d_collections, metrics)), grads = jax.value_and_grad(
       loss_fn, has_aux=True)(state.g_params)

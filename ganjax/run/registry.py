@@ -1,6 +1,6 @@
 """Imports every gin-registered component, so that configs can name them.
 
-Families and their gin namespaces: `losses.*`, `penalties.*`,
+Families and their gin namespaces: `losses.*`, `penalties.*`, `terms.*`,
 `models.<architecture>.{Generator,Discriminator}`, `datasets.*`, `metrics.*`
 (evaluation metrics and the Inception's weights and resize), Flax's weight
 initializers as `initializers.*` (e.g. `@initializers.orthogonal()`), and
@@ -21,6 +21,7 @@ import optax
 from ganjax.core import losses
 from ganjax.core import penalties
 from ganjax.core import progressive
+from ganjax.core import terms
 from ganjax.data import catalog
 from ganjax.data import digits
 from ganjax.data import image_folder

@@ -15,6 +15,7 @@ from ganjax.core import inferred_labels
 from ganjax.core import sampling
 from ganjax.core import state as state_lib
 from ganjax.core import steps
+from ganjax.core import terms
 from ganjax.data import dataset
 from ganjax.data import digits
 from ganjax.models import dcgan
@@ -58,8 +59,8 @@ def test_conditional_needs_labels_and_a_conditional_architecture():
   with pytest.raises(ValueError, match="no class-conditional version"):
     _make(spec=dataset.DataSpec((2,), 10, False),
           generator=_UnconditionalGenerator, discriminator=mlp.Discriminator)
-  with pytest.raises(ValueError, match="aux_classifier_weight"):
-    _make(conditional=False, aux_classifier_weight=1.0)
+  with pytest.raises(ValueError, match="AuxClassifier needs GAN.conditional"):
+    _make(conditional=False, terms=[terms.AuxClassifier()])
 
 
 def test_label_distributions():
@@ -124,7 +125,7 @@ def test_aux_classifier_losses_train_the_class_head():
               discriminator=functools.partial(
                   dcgan.Discriminator, width=8, aux_classifier=True,
                   project_y=False),
-              aux_classifier_weight=1.0, ema_decay=None,
+              terms=[terms.AuxClassifier()], ema_decay=None,
               d_optimizer=optax.adam(1e-3, b1=0.5))
   _, metrics = _train(gan, data, 60)
   first = np.mean([m["d_class_loss"] for m in metrics[:5]])
@@ -138,39 +139,38 @@ def test_aux_classifier_losses_train_the_class_head():
 _PARTIAL = dataset.DataSpec((16, 16, 1), 10, True, partially_labeled=True)
 
 
-def test_self_supervision_gives_d_its_heads():
-  gan = _make(spec=_PARTIAL, self_supervision="rotation",
-              label_predictor_weight=1.0)
+def test_terms_give_d_its_heads():
+  gan = _make(spec=_PARTIAL,
+              terms=[terms.Rotation(), terms.LabelPredictor()])
   assert gan.discriminator.rotation_head and gan.discriminator.aux_classifier
-  assert gan.num_rotated(32) == 8
-  assert _make(self_supervision="rotation",
-               rotated_batch_size=16).num_rotated(32) == 4
+  assert gan.d_heads == {"rotation_logits": "rotation_head",
+                         "class_logits": "aux_classifier"}
+  assert terms.Rotation().num_rotated(32) == 8
+  assert terms.Rotation(rotated_batch_size=16).num_rotated(32) == 4
   assert not _make().discriminator.rotation_head
-  assert _make().num_rotated(32) == 0
+  assert not _make().d_heads
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(spec=_PARTIAL), "label_predictor_weight > 0"),
-    (dict(spec=_PARTIAL, label_predictor_weight=1.0,
-          aux_classifier_weight=1.0), "AC-GAN"),
-    (dict(spec=_PARTIAL, label_predictor_weight=1.0,
+    (dict(spec=_PARTIAL), "terms.LabelPredictor"),
+    (dict(spec=_PARTIAL,
+          terms=[terms.LabelPredictor(), terms.AuxClassifier()]), "AC-GAN"),
+    (dict(spec=_PARTIAL, terms=[terms.LabelPredictor()],
           label_distribution="data"), "'uniform'"),
-    (dict(conditional=False, label_predictor_weight=1.0),
-     "need GAN.conditional = True"),
-    (dict(self_supervision="jigsaw"), "self_supervision must be one of"),
+    (dict(conditional=False, terms=[terms.LabelPredictor()]),
+     "needs GAN.conditional = True"),
     (dict(spec=dataset.DataSpec((2,), None, False), conditional=False,
           generator=mlp.Generator, discriminator=mlp.Discriminator,
-          self_supervision="rotation"), "cannot have the heads"),
+          terms=[terms.Rotation()]), "cannot have the heads"),
 ])
-def test_self_supervision_validation(kwargs, match):
+def test_terms_validation(kwargs, match):
   with pytest.raises(ValueError, match=match):
     _make(**kwargs)
 
 
 def test_rotated_batch_size_must_fit_the_batch():
-  gan = _make(self_supervision="rotation", rotated_batch_size=6)
   with pytest.raises(ValueError, match="multiple of 4"):
-    gan.num_rotated(32)
+    terms.Rotation(rotated_batch_size=6).num_rotated(32)
 
 
 def test_s3gan_labels_withheld_digits_and_learns_rotations():
@@ -186,7 +186,7 @@ def test_s3gan_labels_withheld_digits_and_learns_rotations():
   gan = _make(spec=data.spec,
               generator=functools.partial(dcgan.Generator, width=8),
               discriminator=functools.partial(dcgan.Discriminator, width=8),
-              label_predictor_weight=1.0, self_supervision="rotation",
+              terms=[terms.LabelPredictor(), terms.Rotation()],
               ema_decay=None, d_optimizer=optax.adam(1e-3, b1=0.5))
   state, metrics = _train(gan, data, 100)
   withheld = data.labels == -1

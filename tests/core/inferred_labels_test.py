@@ -55,7 +55,8 @@ def _train(workdir, bindings):
 def pretrained(tmp_path_factory):
   """S²GAN's first stage: D learns rotations of all digits (no GAN loss)."""
   workdir = str(tmp_path_factory.mktemp("pretrained"))
-  _train(workdir, ["GAN.self_supervision = 'rotation_only'",
+  _train(workdir, ["GAN.terms = [@terms.Rotation()]",
+                   "GAN.adversarial_weight = 0.0",
                    "datasets.digits.size = 16",
                    "models.dcgan.Discriminator.width = 8",
                    "discriminator/optax.adam.learning_rate = 1e-3",

@@ -19,6 +19,7 @@ from ganjax.core import penalties
 from ganjax.core import rotation
 from ganjax.core import state as state_lib
 from ganjax.core import steps
+from ganjax.core import terms
 from ganjax.data import dataset
 from ganjax.data import digits
 from ganjax.models import dcgan
@@ -384,9 +385,9 @@ def _self_supervised_gan(**kwargs):
       "penalty": penalties.r1, **kwargs})
 
 
-_S3GAN_WEIGHTS = dict(penalty_weight=0.5, label_predictor_weight=0.3,
-                      self_supervision="rotation", rotation_weight_d=0.7,
-                      rotation_weight_g=0.2, rotated_batch_size=8)
+_S3GAN_WEIGHTS = dict(penalty_weight=0.5, terms=[
+    terms.LabelPredictor(weight=0.3),
+    terms.Rotation(weight_d=0.7, weight_g=0.2, rotated_batch_size=8)])
 
 
 def _partially_labeled_batch():
@@ -430,8 +431,9 @@ def test_self_supervised_losses_add_up_and_are_what_is_minimized():
 
 def test_rotation_only_drops_the_gan_losses_and_the_penalty():
   """As Compare GAN's SSGAN zeroes D's loss after adding λ·penalty."""
-  gan = _self_supervised_gan(self_supervision="rotation_only",
-                             label_predictor_weight=1.0, penalty_weight=0.5)
+  gan = _self_supervised_gan(
+      terms=[terms.LabelPredictor(), terms.Rotation()],
+      adversarial_weight=0.0, penalty_weight=0.5)
   state = jax.jit(lambda: state_lib.create_state(
       gan, jax.random.key(0), (16, 16, 1), _BATCH))()
   batch = _partially_labeled_batch()
@@ -450,8 +452,8 @@ def test_rotated_copies_go_to_d_with_their_own_labels():
   """D sees [real, real rotated, fake, fake rotated] with the labels of the
   images rotated: a rotated fake keeps its fake label (Compare GAN's SSGAN
   paired rotated fakes with real labels)."""
-  gan = _self_supervised_gan(self_supervision="rotation",
-                             label_predictor_weight=1.0, rotated_batch_size=8)
+  gan = _self_supervised_gan(terms=[
+      terms.LabelPredictor(), terms.Rotation(rotated_batch_size=8)])
   state = jax.jit(lambda: state_lib.create_state(
       gan, jax.random.key(0), (16, 16, 1), _BATCH))()
   seen = []
@@ -479,26 +481,9 @@ def test_rotated_copies_go_to_d_with_their_own_labels():
   np.testing.assert_array_equal(y[_BATCH + 6:2 * _BATCH + 6], y_fake)
   np.testing.assert_array_equal(y[-6:], jnp.tile(y_fake[-2:], (3, 1)))
   assert out.d_real.shape == out.d_fake.shape == (_BATCH, 1)
-  assert out.class_real.shape == (_BATCH, 10)
-  assert out.rotation_real.shape == out.rotation_fake.shape == (_BATCH + 6, 4)
-
-
-def test_labeled_class_loss_ignores_withheld_labels():
-  logits = jnp.asarray(np.random.default_rng(0).normal(size=(6, 4)),
-                       jnp.float32)
-  labels = jnp.array([0, -1, 2, -1, 3, 1])
-  loss, accuracy = steps._labeled_class_loss(logits, labels)
-  labeled = np.asarray(labels) >= 0
-  want = optax.softmax_cross_entropy_with_integer_labels(
-      logits[labeled], labels[labeled]).mean()
-  np.testing.assert_allclose(loss, want, rtol=1e-6)
-  np.testing.assert_allclose(accuracy, np.mean(
-      np.argmax(logits[labeled], -1) == np.asarray(labels)[labeled]))
-  grads = jax.grad(lambda v: steps._labeled_class_loss(v, labels)[0])(logits)
-  np.testing.assert_array_equal(grads[~labeled], 0.0)
-  assert np.all(np.abs(grads[labeled]) > 0)
-  none, _ = steps._labeled_class_loss(logits, jnp.full((6,), -1))
-  assert float(none) == 0.0
+  assert out.heads_real["class_logits"][:_BATCH].shape == (_BATCH, 10)
+  assert (out.heads_real["rotation_logits"].shape ==
+          out.heads_fake["rotation_logits"].shape == (_BATCH + 6, 4))
 
 
 def test_gradient_norms_and_learning_rates_are_reported():

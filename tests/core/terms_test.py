@@ -1,0 +1,115 @@
+"""Tests of ganjax.core.terms: the objectives are the sums of their terms,
+and a term plugs in without the step knowing it."""
+
+import dataclasses
+import functools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from ganjax.core import gan as gan_lib
+from ganjax.core import losses
+from ganjax.core import penalties
+from ganjax.core import state as state_lib
+from ganjax.core import steps
+from ganjax.core import terms
+from ganjax.data import dataset
+from ganjax.models import dcgan
+
+_BATCH = 8
+
+
+@dataclasses.dataclass(frozen=True)
+class _LogitsSquared(terms.Term):
+  """A user's term: D pays weight · mean(D(real)²), G nothing; its D sows
+  nothing and it adds no examples."""
+  weight: float = 0.5
+
+  def d_loss(self, out):
+    value = jnp.mean(out.d_real ** 2)
+    return self.weight * value, {"d_logits_squared": value}
+
+
+def _gan(**kwargs):
+  spec = dataset.DataSpec((16, 16, 1), None, False)
+  return gan_lib.make_gan(**{
+      "data_spec": spec,
+      "generator": functools.partial(dcgan.Generator, width=4),
+      "discriminator": functools.partial(dcgan.Discriminator, width=4),
+      "g_optimizer": optax.sgd(1e-3), "d_optimizer": optax.sgd(1e-3),
+      "z_dim": 8, "ema_decay": None, "loss": losses.hinge,
+      "penalty": penalties.r1, "penalty_weight": 0.25, **kwargs})
+
+
+def _steps(gan):
+  state = jax.jit(lambda: state_lib.create_state(
+      gan, jax.random.key(0), (16, 16, 1), _BATCH))()
+  real = jax.random.uniform(jax.random.key(1), (_BATCH, 16, 16, 1),
+                            minval=-1, maxval=1)
+  d = jax.jit(functools.partial(steps.d_step, gan))(state, real, None,
+                                                    jax.random.key(2))[1]
+  g = jax.jit(functools.partial(steps.g_step, gan))(state, real, None,
+                                                    jax.random.key(3))[1]
+  return d, g
+
+
+def test_a_new_term_adds_to_d_s_objective_only():
+  d, g = _steps(_gan(terms=[_LogitsSquared()]))
+  np.testing.assert_allclose(
+      d["d_total"], d["d_loss"] + 0.25 * d["penalty"] +
+      0.5 * d["d_logits_squared"], rtol=1e-5)
+  # A mean of squares is at least the square of the mean.
+  assert d["d_logits_squared"] >= d["d_real"] ** 2 - 1e-6
+  np.testing.assert_allclose(g["g_total"], g["g_loss"], rtol=1e-6)
+
+
+def test_orthogonal_term_adds_beta_times_the_penalty_to_g():
+  gan = _gan(terms=[terms.Orthogonal(weight=0.01)])
+  d, g = _steps(gan)
+  state = state_lib.create_state(gan, jax.random.key(0), (16, 16, 1),
+                                 _BATCH)
+  np.testing.assert_allclose(g["g_orthogonal"],
+                             penalties.orthogonal(state.g_params), rtol=1e-5)
+  np.testing.assert_allclose(g["g_total"],
+                             g["g_loss"] + 0.01 * g["g_orthogonal"],
+                             rtol=1e-5)
+  assert "g_orthogonal" not in d
+
+
+def test_adversarial_weight_zero_keeps_only_the_other_terms():
+  d, g = _steps(_gan(terms=[_LogitsSquared()], adversarial_weight=0.0))
+  assert d["d_loss"] != 0 and d["penalty"] > 0  # Computed, not added.
+  np.testing.assert_allclose(d["d_total"], 0.5 * d["d_logits_squared"],
+                             rtol=1e-6)
+  assert float(g["g_total"]) == 0.0
+
+
+def test_total_sums_the_terms_in_order():
+  class Constant(terms.Term):
+    def d_loss(self, out):
+      del out
+      return jnp.float32(2.0), {"two": jnp.float32(2.0)}
+
+  summed, metrics = terms.total((Constant(), terms.Term(), Constant()),
+                                lambda t: t.d_loss(None))
+  assert float(summed) == 4.0 and metrics == {"two": 2.0}
+
+
+def test_labeled_class_loss_ignores_withheld_labels():
+  logits = jnp.asarray(np.random.default_rng(0).normal(size=(6, 4)),
+                       jnp.float32)
+  labels = jnp.array([0, -1, 2, -1, 3, 1])
+  loss, accuracy = terms.labeled_class_loss(logits, labels)
+  labeled = np.asarray(labels) >= 0
+  want = optax.softmax_cross_entropy_with_integer_labels(
+      logits[labeled], labels[labeled]).mean()
+  np.testing.assert_allclose(loss, want, rtol=1e-6)
+  np.testing.assert_allclose(accuracy, np.mean(
+      np.argmax(logits[labeled], -1) == np.asarray(labels)[labeled]))
+  grads = jax.grad(lambda v: terms.labeled_class_loss(v, labels)[0])(logits)
+  np.testing.assert_array_equal(grads[~labeled], 0.0)
+  assert np.all(np.abs(grads[labeled]) > 0)
+  none, _ = terms.labeled_class_loss(logits, jnp.full((6,), -1))
+  assert float(none) == 0.0
