@@ -10,6 +10,9 @@ PyTorch runs the same networks (`torch_networks.py`, eager mode) with the same
 step, D's weights frozen during the G update (so both compute the same
 gradients). Neither keeps an EMA of G. Real images are one fixed random batch
 (no input pipeline is timed).
+ganjax is timed once per CPU convolution lowering (`--cpu_conv`, the switch
+of `ganjax/ops/conv.py`: im2col, and XLA's own convolutions), each in its
+own worker, so the table shows which is faster on the machine at hand.
 
 Each framework runs in its own worker process with the same thread count: the
 workers are pinned to the same `--threads` CPUs, PyTorch gets
@@ -36,7 +39,7 @@ Needs PyTorch, which is not a ganjax dependency:
   pip install torch==2.13.0   # the CPU build on Linux x86-64
   python benchmarks/step_throughput.py [--threads=2] [--steps=0] \
       [--repeats=3] [--networks=dcgan,infogan,sndcgan,resnet_cifar] \
-      [--batch_size=64] [--profile]
+      [--batch_size=64] [--cpu_conv=im2col,xla] [--profile]
 
 Networks whose ganjax module is missing are skipped with a note.
 """
@@ -388,14 +391,18 @@ def _env(threads: int) -> dict[str, str]:
 class Worker:
   """A worker subprocess speaking the "@@ {json}" protocol."""
 
-  def __init__(self, args, worker: str, *extra: str):
+  def __init__(self, args, worker: str, *extra: str,
+               cpu_conv: str | None = None):
     command = [sys.executable, os.path.abspath(__file__), f"--worker={worker}",
                f"--threads={args.threads}", f"--batch_size={args.batch_size}",
                f"--warmup={args.warmup}", f"--profile_ops={args.profile_ops}",
                *extra]
+    env = _env(args.threads)
+    if cpu_conv:
+      env["GANJAX_CPU_CONV"] = cpu_conv  # ganjax.ops.conv's switch.
     self.process = subprocess.Popen(
         command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        env=_env(args.threads))
+        env=env)
 
   def read(self) -> dict:
     for line in self.process.stdout:
@@ -418,55 +425,62 @@ class Worker:
     self.process.wait()
 
 
-def _start(args, worker: str, network: str, *extra: str) -> Worker:
-  return Worker(args, worker, f"--network={network}", *extra)
+def _start(args, worker: str, network: str, *extra: str,
+           cpu_conv: str | None = None) -> Worker:
+  return Worker(args, worker, f"--network={network}", *extra,
+                cpu_conv=cpu_conv)
 
 
 def _measure(args, network: str, log) -> dict | None:
-  """Builds both workers for `network` and times alternating repeats."""
+  """Builds a ganjax worker per CPU convolution lowering and a PyTorch
+  worker for `network`, and times repeats alternating between them."""
   num_steps = args.steps or NETWORKS[network][4]
-  jax_w = _start(args, "jax", network)
+  workers = {}
   try:
-    jax_info = jax_w.read()
-    if "skip" in jax_info:
-      log(f"note: skipping {network}: ganjax network {jax_info['skip']}")
-      return None
-    jax_info = jax_info["ready"]
+    jax_infos = {}
+    for lowering in args.cpu_conv:
+      workers[lowering] = _start(args, "jax", network, cpu_conv=lowering)
+      info = workers[lowering].read()
+      if "skip" in info:
+        log(f"note: skipping {network}: ganjax network {info['skip']}")
+        return None
+      jax_infos[lowering] = info = info["ready"]
+      log(f"{network}: ganjax ({lowering} convolutions) compiled in "
+          f"{info['compile_s']:.1f} s, {info['flops'] / 1e9:.2f} GFLOP/step "
+          "(XLA cost analysis)")
+    jax_info = jax_infos[args.cpu_conv[0]]
     if jax_info["g_sn"]:
       log(f"warning: {network}: the ganjax G uses spectral norm; the PyTorch "
           "G does not.")
-    log(f"{network}: ganjax compiled in {jax_info['compile_s']:.1f} s, "
-        f"{jax_info['flops'] / 1e9:.2f} GFLOP/step (XLA cost analysis)")
-    torch_w = _start(args, "torch", network,
-                     f"--d_norm={int(jax_info['d_norm'])}",
-                     f"--d_sn={int(jax_info['d_sn'])}")
-    try:
-      torch_info = torch_w.read()["ready"]
-      log(f"{network}: PyTorch ready; its FlopCounterMode count (matmuls and "
-          f"convolutions) {torch_info['flops'] / 1e9:.2f} GFLOP/step")
-      rates = {"jax": [], "torch": []}
-      for r in range(args.repeats):
-        order = [("jax", jax_w), ("torch", torch_w)]
-        if r % 2:
-          order.reverse()
-        for name, w in order:
-          seconds = w.ask(f"run {num_steps}")["seconds"]
-          rates[name].append(num_steps / seconds)
-        log(f"{network}: repeat {r + 1}/{args.repeats}: ganjax "
-            f"{rates['jax'][-1]:.3f}, PyTorch {rates['torch'][-1]:.3f} "
-            f"steps/s (load {os.getloadavg()[0]:.2f})")
-      profiles = {}
-      if args.profile:
-        profiles = {"ganjax (XLA ops)": jax_w.ask("profile")["ops"],
-                    "PyTorch (aten ops, self time)":
-                        torch_w.ask("profile")["ops"]}
-    finally:
-      torch_w.close()
+    workers["torch"] = _start(args, "torch", network,
+                              f"--d_norm={int(jax_info['d_norm'])}",
+                              f"--d_sn={int(jax_info['d_sn'])}")
+    torch_info = workers["torch"].read()["ready"]
+    log(f"{network}: PyTorch ready; its FlopCounterMode count (matmuls and "
+        f"convolutions) {torch_info['flops'] / 1e9:.2f} GFLOP/step")
+    rates = {name: [] for name in workers}
+    for r in range(args.repeats):
+      order = list(workers.items())
+      if r % 2:
+        order.reverse()
+      for name, w in order:
+        seconds = w.ask(f"run {num_steps}")["seconds"]
+        rates[name].append(num_steps / seconds)
+      log(f"{network}: repeat {r + 1}/{args.repeats}: " + ", ".join(
+          f"{name} {values[-1]:.3f}" for name, values in rates.items()) +
+          f" steps/s (load {os.getloadavg()[0]:.2f})")
+    profiles = {}
+    if args.profile:
+      profiles = {f"ganjax, {lowering} (XLA ops)":
+                      workers[lowering].ask("profile")["ops"]
+                  for lowering in args.cpu_conv}
+      profiles["PyTorch (aten ops, self time)"] = workers["torch"].ask(
+          "profile")["ops"]
   finally:
-    jax_w.close()
-  return {"jax": jax_info, "torch": torch_info, "rates": rates,
-          "steps": num_steps,
-          "profiles": profiles}
+    for w in workers.values():
+      w.close()
+  return {"jax": jax_infos, "torch": torch_info, "rates": rates,
+          "steps": num_steps, "profiles": profiles}
 
 
 def _params(info) -> str:
@@ -506,32 +520,36 @@ def parent(args) -> None:
   print(f"Matmul peak {peak:.1f} GFLOP/s (" + ", ".join(
       f"{k}: {v:.1f}" for k, v in peaks.items()) + "). Load average "
         f"{load_start[0]:.2f} at start, {load_end[0]:.2f} at end.")
-  print("GFLOP/step: XLA's cost analysis of the compiled ganjax step, used for "
-        "both frameworks' GFLOP/s; in parentheses PyTorch's FlopCounterMode "
-        "(matmuls and convolutions, padded taps included).\n")
-  print("| network | D norm | params G / D, ganjax | params G / D, PyTorch | "
-        "ganjax steps/s | PyTorch steps/s | ratio | GFLOP/step XLA (PyTorch) | "
-        "ganjax GFLOP/s (% peak) | PyTorch GFLOP/s (% peak) |")
-  print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+  print("GFLOP/step: XLA's cost analysis of the compiled ganjax step with the "
+        f"first lowering ({args.cpu_conv[0]}), used for every GFLOP/s; in "
+        "parentheses PyTorch's FlopCounterMode (matmuls and convolutions, "
+        "padded taps included). CPU conv: ganjax's convolution lowering "
+        "(GANJAX_CPU_CONV; xla = lax.conv_general_dilated).\n")
+  print("| network | D norm | CPU conv | params G / D, ganjax | "
+        "params G / D, PyTorch | ganjax steps/s | PyTorch steps/s | ratio | "
+        "GFLOP/step XLA (PyTorch) | ganjax GFLOP/s (% peak) | "
+        "PyTorch GFLOP/s (% peak) |")
+  print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
   for network, out in results.items():
-    jax_info, torch_info, rates = out["jax"], out["torch"], out["rates"]
-    norms = [n for n, on in (("BN", jax_info["d_norm"]),
-                             ("SN", jax_info["d_sn"])) if on] or ["none"]
-    same = (jax_info["g_params"], jax_info["d_params"]) == (
-        torch_info["g_params"], torch_info["d_params"])
-    jax_rate = statistics.median(rates["jax"])
+    torch_info, rates = out["torch"], out["rates"]
     torch_rate = statistics.median(rates["torch"])
-    gflop = jax_info["flops"] / 1e9
+    gflop = out["jax"][args.cpu_conv[0]]["flops"] / 1e9
     shape = "×".join(map(str, NETWORKS[network][2]))
-    print(f"| {network} {shape}, {out['steps']} steps | {'+'.join(norms)} | "
-          f"{_params(jax_info)} | "
-          f"{_params(torch_info)}{'' if same else ' (DIFFERENT)'} | "
-          f"{_rate(rates['jax'])} | {_rate(rates['torch'])} | "
-          f"{jax_rate / torch_rate:.2f} | {gflop:.1f} "
-          f"({torch_info['flops'] / 1e9:.1f}) | "
-          f"{gflop * jax_rate:.1f} ({100 * gflop * jax_rate / peak:.0f} %) | "
-          f"{gflop * torch_rate:.1f} "
-          f"({100 * gflop * torch_rate / peak:.0f} %) |")
+    for lowering, jax_info in out["jax"].items():
+      norms = [n for n, on in (("BN", jax_info["d_norm"]),
+                               ("SN", jax_info["d_sn"])) if on] or ["none"]
+      same = (jax_info["g_params"], jax_info["d_params"]) == (
+          torch_info["g_params"], torch_info["d_params"])
+      jax_rate = statistics.median(rates[lowering])
+      print(f"| {network} {shape}, {out['steps']} steps | {'+'.join(norms)} "
+            f"| {lowering} | {_params(jax_info)} | "
+            f"{_params(torch_info)}{'' if same else ' (DIFFERENT)'} | "
+            f"{_rate(rates[lowering])} | {_rate(rates['torch'])} | "
+            f"{jax_rate / torch_rate:.2f} | {gflop:.1f} "
+            f"({torch_info['flops'] / 1e9:.1f}) | "
+            f"{gflop * jax_rate:.1f} ({100 * gflop * jax_rate / peak:.0f} %) "
+            f"| {gflop * torch_rate:.1f} "
+            f"({100 * gflop * torch_rate / peak:.0f} %) |")
   for network, out in results.items():
     for who, ops in out["profiles"].items():
       print(f"\n{network}, {who}, one step, top {len(ops)} by time:")
@@ -556,6 +574,9 @@ def main() -> None:
   parser.add_argument("--networks", default=",".join(NETWORKS),
                       help="Comma-separated subset of " + ", ".join(NETWORKS))
   parser.add_argument("--batch_size", type=int, default=64)
+  parser.add_argument("--cpu_conv", default="im2col,xla",
+                      help="ganjax's CPU convolution lowerings to time, "
+                      "comma-separated (ganjax.ops.conv: im2col, xla).")
   parser.add_argument("--profile", action="store_true",
                       help="Also trace one step of each framework and print "
                       "the most expensive ops.")
@@ -567,6 +588,7 @@ def main() -> None:
   parser.add_argument("--d_sn", type=int, default=0, help=argparse.SUPPRESS)
   args = parser.parse_args()
   args.networks = [n for n in args.networks.split(",") if n]
+  args.cpu_conv = [c for c in args.cpu_conv.split(",") if c]
   unknown = [n for n in args.networks if n not in NETWORKS]
   if unknown:
     parser.error(f"unknown networks {unknown}; choose from {list(NETWORKS)}")

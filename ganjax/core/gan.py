@@ -226,8 +226,8 @@ def make_gan(data_spec: dataset.DataSpec,
              matmul_precision: str = "default") -> GAN:
   """Builds the GAN for data described by `data_spec`.
 
-  Longer than most functions for its Args: the documentation of every
-  `GAN.*` option, from which the README's table is generated.
+  Longer than most functions for its argument list: it documents every
+  `GAN.*` option, and the README's table of them is generated from it.
 
   Args:
     data_spec: the data; G is constructed with output_shape=data_spec.shape.

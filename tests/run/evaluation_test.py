@@ -135,7 +135,7 @@ def test_standing_statistics(run, fake_inception):
 
 def test_diverged_generator_is_reported(run, fake_inception, monkeypatch):
   _, exp, _ = run
-  monkeypatch.setattr(evaluation.samples, "draw",
+  monkeypatch.setattr(evaluation.sampling, "draw",
                       lambda *args, **kwargs: np.full((20, 28, 28, 1), np.nan))
   with pytest.raises(FloatingPointError, match="diverged"):
     evaluation.evaluate(exp, exp.init_state(), lambda: fake_inception)

@@ -23,7 +23,8 @@ def test_second_holder_is_refused_and_named(tmp_path):
 def test_lock_dies_with_its_process(tmp_path):
   workdir = str(tmp_path)
   holder = subprocess.Popen(
-      [sys.executable, "-c", "import sys, time; from ganjax import run_lock\n"
+      [sys.executable, "-c",
+       "import sys, time; from ganjax.run import run_lock\n"
        f"with run_lock.hold({workdir!r}):\n"
        "  print('held', flush=True); time.sleep(60)"],
       stdout=subprocess.PIPE, text=True)
