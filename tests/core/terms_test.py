@@ -16,7 +16,7 @@ from ganjax.core import state as state_lib
 from ganjax.core import steps
 from ganjax.core import terms
 from ganjax.data import dataset
-from ganjax.models import dcgan
+from ganjax.models import mlp
 
 _BATCH = 8
 
@@ -33,21 +33,20 @@ class _LogitsSquared(terms.Term):
 
 
 def _gan(**kwargs):
-  spec = dataset.DataSpec((16, 16, 1), None, False)
+  spec = dataset.DataSpec((2,), None, False)
   return gan_lib.make_gan(**{
       "data_spec": spec,
-      "generator": functools.partial(dcgan.Generator, width=4),
-      "discriminator": functools.partial(dcgan.Discriminator, width=4),
+      "generator": functools.partial(mlp.Generator, hidden_dims=(8,)),
+      "discriminator": functools.partial(mlp.Discriminator, hidden_dims=(8,)),
       "g_optimizer": optax.sgd(1e-3), "d_optimizer": optax.sgd(1e-3),
-      "z_dim": 8, "ema_decay": None, "loss": losses.hinge,
+      "z_dim": 4, "ema_decay": None, "loss": losses.hinge,
       "penalty": penalties.r1, "penalty_weight": 0.25, **kwargs})
 
 
 def _steps(gan):
   state = jax.jit(lambda: state_lib.create_state(
-      gan, jax.random.key(0), (16, 16, 1), _BATCH))()
-  real = jax.random.uniform(jax.random.key(1), (_BATCH, 16, 16, 1),
-                            minval=-1, maxval=1)
+      gan, jax.random.key(0), (2,), _BATCH))()
+  real = jax.random.normal(jax.random.key(1), (_BATCH, 2))
   d = jax.jit(functools.partial(steps.d_step, gan))(state, real, None,
                                                     jax.random.key(2))[1]
   g = jax.jit(functools.partial(steps.g_step, gan))(state, real, None,
@@ -68,8 +67,7 @@ def test_a_new_term_adds_to_d_s_objective_only():
 def test_orthogonal_term_adds_beta_times_the_penalty_to_g():
   gan = _gan(terms=[terms.Orthogonal(weight=0.01)])
   d, g = _steps(gan)
-  state = state_lib.create_state(gan, jax.random.key(0), (16, 16, 1),
-                                 _BATCH)
+  state = state_lib.create_state(gan, jax.random.key(0), (2,), _BATCH)
   np.testing.assert_allclose(g["g_orthogonal"],
                              penalties.orthogonal(state.g_params), rtol=1e-5)
   np.testing.assert_allclose(g["g_total"],
