@@ -109,15 +109,8 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
   if not data.spec.is_image and mixture is None:
     raise ValueError("Only image data and Gaussian mixtures have evaluation "
                      "metrics.")
-  real = real_features = None
-  if data.spec.is_image:
-    if num_samples > len(data):
-      raise ValueError(f"evaluation.num_samples = {num_samples} exceeds the "
-                       f"{len(data)} real images; repeats would bias the "
-                       "scores. Lower it or pick a larger split.")
-    real = real_images(data, num_samples, seed)
-    if any(m not in suite.PIXEL_METRICS for m in metrics):
-      real_features = cached_features(real, make_extractor())
+  real, real_features = _real_side(data, num_samples, seed, metrics,
+                                   make_extractor)
   draws = []
   for draw in range(num_draws):
     fake = sampling.draw(gan, state, jax.random.fold_in(key, draw),
@@ -138,6 +131,24 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
     scores.update({f"{k}_std": float(np.std([d[k] for d in draws]))
                    for k in draws[0]})
   return scores
+
+
+def _real_side(data: dataset_lib.Dataset, num_samples: int, seed: int,
+               metrics: Sequence[suite.Metric],
+               make_extractor: Callable[[], features.InceptionFeatures]
+               ) -> tuple[np.ndarray | None, dict[str, np.ndarray] | None]:
+  """The real images of an evaluation and, if a metric needs them, their
+  (cached) Inception features; (None, None) for non-image data."""
+  if not data.spec.is_image:
+    return None, None
+  if num_samples > len(data):
+    raise ValueError(f"evaluation.num_samples = {num_samples} exceeds the "
+                     f"{len(data)} real images; repeats would bias the "
+                     "scores. Lower it or pick a larger split.")
+  real = real_images(data, num_samples, seed)
+  if all(m in suite.PIXEL_METRICS for m in metrics):
+    return real, None
+  return real, cached_features(real, make_extractor())
 
 
 def needs_inception() -> bool:

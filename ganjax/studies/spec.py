@@ -113,6 +113,21 @@ def _draw(name: str, distribution: Sequence[Any],
   return float(rng.uniform(low, high))
 
 
+def _check_axes(grid: Mapping[str, Sequence[Any]],
+                random: Mapping[str, Sequence[Any]], num_random: int) -> None:
+  """Raises ValueError for grid and random axes that cannot make trials."""
+  if bool(random) != bool(num_random):
+    raise ValueError("study.random and study.num_random go together: give "
+                     "both (random settings) or neither.")
+  both = set(grid) & set(random)
+  if both:
+    raise ValueError(f"Axes {sorted(both)} are both in study.grid and in "
+                     "study.random; keep each in one.")
+  for name, values in grid.items():
+    if not values:
+      raise ValueError(f"study.grid[{name!r}] has no values.")
+
+
 @gin.configurable("study")
 def make_study(gin_files: Sequence[str] = gin.REQUIRED,
                bindings: Sequence[str] = (),
@@ -152,16 +167,7 @@ def make_study(gin_files: Sequence[str] = gin.REQUIRED,
   """
   models = dict(models or {"": ()})
   grid, random = dict(grid or {}), dict(random or {})
-  if bool(random) != bool(num_random):
-    raise ValueError("study.random and study.num_random go together: give "
-                     "both (random settings) or neither.")
-  both = set(grid) & set(random)
-  if both:
-    raise ValueError(f"Axes {sorted(both)} are both in study.grid and in "
-                     "study.random; keep each in one.")
-  for name, values in grid.items():
-    if not values:
-      raise ValueError(f"study.grid[{name!r}] has no values.")
+  _check_axes(grid, random, num_random)
   seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
   if not seeds or len(set(seeds)) != len(seeds):
     raise ValueError(f"study.seeds must give distinct seeds, got {seeds}.")
