@@ -19,9 +19,9 @@ from typing import Any, Callable
 
 from absl import app
 from absl import flags
-import gin
 
 from ganjax.core import gan as gan_lib
+from ganjax.run import config
 from ganjax.run import registry  # pylint: disable=unused-import
 from ganjax.studies import spec  # pylint: disable=unused-import
 
@@ -78,7 +78,7 @@ def registered() -> dict[str, Callable[..., Any]]:
   (its own, optax's and JAX's initializers; not gin's, nor what other code,
   e.g. a test, registers in the same process)."""
   found = {}
-  for selector, configurable in gin.config._REGISTRY.items():  # pylint: disable=protected-access
+  for selector, configurable in config.registered_configurables().items():
     fn = configurable.wrapped
     if (getattr(fn, "__module__", None) or "").split(".")[0] in _PACKAGES:
       found[gin_name(selector, fn)] = fn

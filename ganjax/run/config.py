@@ -72,12 +72,21 @@ def parse(gin_files: Sequence[str], gin_bindings: Sequence[str]) -> None:
     root.removeFilter(_not_gin_lookup_noise)
 
 
+def registered_configurables() -> dict[str, gin.config.Configurable]:
+  """{full selector: configurable} of everything registered with gin.
+
+  gin 0.5 has no public listing of its registry; this is ganjax's one read
+  of it (for "did you mean" hints and the README's component tables).
+  """
+  return dict(gin.config._REGISTRY.items())  # pylint: disable=protected-access
+
+
 def _registered() -> dict[str, gin.config.Configurable]:
   """Registered configurables under every name that selects them: the full
   selector and its dotted suffixes (`ganjax.core.losses.hinge`, `losses.hinge`,
   `hinge`)."""
   names = {}
-  for selector, configurable in gin.config._REGISTRY.items():  # pylint: disable=protected-access
+  for selector, configurable in registered_configurables().items():
     parts = selector.split(".")
     for i in range(len(parts)):
       names.setdefault(".".join(parts[i:]), configurable)
@@ -92,7 +101,8 @@ def _parameters(configurable: gin.config.Configurable) -> list[str]:
 
 
 def _suggestion(message: str) -> str:
-  """"Did you mean" for gin's unknown-configurable/parameter errors."""
+  """"Did you mean" for gin's unknown-configurable/parameter errors (gin's
+  errors carry only their text, so the names are read from it)."""
   registered = _registered()
   unknown = re.search(r"No configurable matching (?:reference )?'@?([\w.]+)",
                       message)
