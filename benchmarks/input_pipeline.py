@@ -91,7 +91,8 @@ def tf_data_pipeline(name: str, data_dir: str, batch_size: int):
 def dcgan_steps_per_second(batch_size: int) -> float:
   """Training steps/s of the dcgan at 28×28×1 (Compare GAN's width 64)."""
   import gin  # pylint: disable=import-outside-toplevel
-  from ganjax.run import config, experiment, steps  # pylint: disable=import-outside-toplevel
+  from ganjax.core import steps  # pylint: disable=import-outside-toplevel
+  from ganjax.run import config, experiment  # pylint: disable=import-outside-toplevel
   gin.clear_config()
   config.parse(["base.gin", "datasets/digits.gin", "models/dcgan.gin"],
                ["datasets.digits.size = 28",

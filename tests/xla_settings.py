@@ -3,7 +3,7 @@ where a test's run time outweighs its compile.
 
 The suite's networks are tiny and its runs short, so compiling dominates:
 unoptimized XLA code without fusion emitters compiles in about 40 % of the
-time (tests/steps_test.py's S3GAN steps: 77 s → 31 s) and runs most tests
+time (tests/core/steps_test.py's S3GAN steps: 77 s → 31 s) and runs most tests
 as fast (the Inception tests: 80 s → 71 s). tests/conftest.py sets
 `FAST_COMPILE` in XLA_FLAGS for the whole session; a jit that trains for
 hundreds of steps passes `compiler_options=OPTIMIZED`.

@@ -287,9 +287,7 @@ def make_gan(data_spec: dataset.DataSpec,
       raise ValueError("GAN.conditional = True needs a labeled data set; "
                        "this one has no labels.")
     num_classes = data_spec.num_classes
-  terms = tuple(terms)
-  for term in terms:
-    term.check(data_spec, num_classes)
+  terms = _checked_terms(terms, data_spec, num_classes)
   _check_withheld_labels(data_spec, conditional, label_distribution, terms)
   heads = {field: True for term in terms for field in term.d_heads.values()}
   return GAN(generator=_build(generator, num_classes,
@@ -303,6 +301,31 @@ def make_gan(data_spec: dataset.DataSpec,
              adversarial_weight=adversarial_weight,
              separate_d_calls=separate_d_calls,
              compute_dtype=compute_dtype, matmul_precision=matmul_precision)
+
+
+def _checked_terms(terms: Sequence[terms_lib.Term],
+                   data_spec: dataset.DataSpec,
+                   num_classes: int) -> tuple[terms_lib.Term, ...]:
+  """`GAN.terms` as a tuple, each term checked against the data. At most one
+  term may change D's inputs (`d_inputs`): one that adds examples reads them
+  as the last entries of each half."""
+  terms = tuple(terms)
+  for term in terms:
+    if not isinstance(term, terms_lib.Term):
+      raise ValueError(f"GAN.terms holds {term!r}, which is not a term: "
+                       "write each one with parentheses, e.g. "
+                       "@terms.Rotation().")
+    term.check(data_spec, num_classes)
+  kinds = [type(term).__name__ for term in terms]
+  repeated = sorted({k for k in kinds if kinds.count(k) > 1})
+  if repeated:
+    raise ValueError(f"GAN.terms lists terms.{repeated[0]} more than once.")
+  adding = [type(t).__name__ for t in terms
+            if type(t).d_inputs is not terms_lib.Term.d_inputs]
+  if len(adding) > 1:
+    raise ValueError(f"GAN.terms has {adding}, which all change D's inputs "
+                     "(d_inputs); keep one.")
+  return terms
 
 
 def _check_withheld_labels(data_spec: dataset.DataSpec, conditional: bool,

@@ -86,7 +86,8 @@ class Term:
                y_real: jax.Array | None, y_fake: jax.Array | None
                ) -> tuple[jax.Array, jax.Array, Any, Any]:
     """D's real and fake halves (and one-hot labels), with any examples this
-    term adds after each half's own."""
+    term adds after each half's own (a GAN has at most one such term, so
+    they stay the last entries of each half)."""
     return real, fake, y_real, y_fake
 
   def d_loss(self, out: Outputs) -> tuple[jax.Array, Metrics]:

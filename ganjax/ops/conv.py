@@ -8,9 +8,10 @@ convolution runs as strided slices of the padded input and one matmul
 F(2×2, 3×3). Other backends keep `lax.conv_general_dilated`; the choice is
 made per platform when a function is compiled, so one model serves all
 backends. The lowering is a switch (`set_cpu_lowering`, environment variable
-GANJAX_CPU_CONV=xla|im2col) whose default is the faster on the CPU it was
-measured on (benchmarks/README.md, "CPU convolution lowering"); it can go
-once XLA:CPU's own convolutions are as fast (jax-ml/jax#23783).
+GANJAX_CPU_CONV=xla|im2col). Its default, im2col, is what won on the AVX2
+CPU where it was measured (benchmarks/README.md, `step_throughput.py`, whose
+`--cpu_conv` times both); it can go once XLA:CPU's own convolutions are as
+fast (jax-ml/jax#23783).
 """
 
 import functools

@@ -4,7 +4,7 @@ Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks" (CVPR 2016):
 each 2×2 output tile is computed from a 4×4 input tile with 16 products per
 channel pair instead of 36, i.e. 16 matmuls over all tiles in place of one
 im2col matmul 2.25× larger. On XLA:CPU, where a convolution is a matmul over
-patches (`layers.py`), this makes the FID Inception's 3×3 convolutions about
+patches (`conv.py`), this makes the FID Inception's 3×3 convolutions about
 twice as fast; the transforms only add and subtract, so float32 results stay
 within about 1e-6 (relative) of the direct convolution.
 """

@@ -100,6 +100,23 @@ def _parameters(configurable: gin.config.Configurable) -> list[str]:
           if p != "self" and p not in (configurable.denylist or ())]
 
 
+# GAN options that became objective terms (`terms.*`), for configs that
+# still bind them (older run directories among them).
+_FORMER_GAN_OPTIONS = {
+    "self_supervision": "GAN.terms = [@terms.Rotation()] (\"rotation_only\": "
+                        "with GAN.adversarial_weight = 0.0)",
+    "rotation_weight_d": "terms.Rotation.weight_d",
+    "rotation_weight_g": "terms.Rotation.weight_g",
+    "rotated_batch_size": "terms.Rotation.rotated_batch_size",
+    "label_predictor_weight": "@terms.LabelPredictor() in GAN.terms, its "
+                              "weight terms.LabelPredictor.weight",
+    "aux_classifier_weight": "@terms.AuxClassifier() in GAN.terms, its "
+                             "weight terms.AuxClassifier.weight",
+    "g_orthogonal_weight": "@terms.Orthogonal() in GAN.terms, its weight "
+                           "terms.Orthogonal.weight",
+}
+
+
 def _suggestion(message: str) -> str:
   """"Did you mean" for gin's unknown-configurable/parameter errors (gin's
   errors carry only their text, so the names are read from it)."""
@@ -117,6 +134,11 @@ def _suggestion(message: str) -> str:
   no_param = re.search(
       r"Configurable '([\w.]+)' doesn't have a parameter named '(\w+)'",
       message)
+  if no_param and no_param.group(1) == "GAN" and (
+      no_param.group(2) in _FORMER_GAN_OPTIONS):
+    return (f"GAN.{no_param.group(2)} is now "
+            f"{_FORMER_GAN_OPTIONS[no_param.group(2)]}; see the README's "
+            "objective terms.")
   if no_param and no_param.group(1) in registered:
     params = _parameters(registered[no_param.group(1)])
     close = difflib.get_close_matches(no_param.group(2), params, n=3,

@@ -196,3 +196,22 @@ def test_s3gan_labels_withheld_digits_and_learns_rotations():
                                for m in metrics[-10:]])
   assert accuracy > 0.7, accuracy
   assert rotation_accuracy > 0.5, rotation_accuracy
+
+
+@pytest.mark.parametrize("terms_list, match", [
+    ([terms.Rotation], "not a term"),
+    ([terms.Rotation(), terms.Rotation()], "more than once"),
+])
+def test_terms_are_instances_listed_once(terms_list, match):
+  with pytest.raises(ValueError, match=match):
+    _make(terms=terms_list)
+
+
+def test_one_term_at_most_adds_examples_to_d():
+  class Flipped(terms.Term):
+    def d_inputs(self, real, fake, y_real, y_fake):
+      return real[::-1], fake[::-1], y_real, y_fake
+
+  assert _make(terms=[Flipped()]).terms
+  with pytest.raises(ValueError, match="change D.s inputs"):
+    _make(terms=[Flipped(), terms.Rotation()])

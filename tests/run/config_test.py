@@ -125,3 +125,14 @@ def test_includes_found_on_the_search_path_log_no_errors(clean_gin, caplog):
   gin.clear_config()
   with pytest.raises(IOError, match="nowhere.gin"):
     gin.parse_config('include "nowhere.gin"')
+
+
+@pytest.mark.parametrize("binding, match", [
+    ("GAN.self_supervision = 'rotation'", r"GAN.terms = \[@terms.Rotation\(\)\]"),
+    ("GAN.label_predictor_weight = 1.0", "terms.LabelPredictor"),
+    ("GAN.rotated_batch_size = 64", "terms.Rotation.rotated_batch_size"),
+])
+def test_former_gan_options_name_the_term_that_replaced_them(binding, match,
+                                                             clean_gin):
+  with pytest.raises(ValueError, match=match):
+    config.parse(["base.gin"], [binding])

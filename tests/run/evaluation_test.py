@@ -1,7 +1,7 @@
 """Tests of evaluating runs: in the training loop and checkpoint by checkpoint.
 
 A stand-in Inception (conftest.FakeInception) keeps these fast; the real
-network's parity is tested in tests/metrics/inception_test.py and the
+network's parity is tested in tests/metrics/inception/network_test.py and the
 commands end to end in tests/evaluate_test.py.
 """
 

@@ -1,4 +1,4 @@
-"""Tests of ganjax.run.images: the image grid."""
+"""Tests of ganjax.run.image_files: the image grid."""
 
 import numpy as np
 

@@ -1,4 +1,4 @@
-"""Finds the FID Inception weights and converts them to `inception.py`'s params.
+"""Finds the FID Inception weights and converts them to `network.py`'s params.
 
 Two files hold TF's `inception-2015-12-05` weights and are read without torch
 (`torch_file.py`):
