@@ -1,4 +1,5 @@
-"""The UCI hand-written digits bundled with scikit-learn: real data, no download.
+"""The UCI hand-written digits bundled with scikit-learn: real data, no
+download.
 
 1,797 grayscale 8×8 digits (values 0..16) with labels 0–9, resized bilinearly
 to `size`×`size` and scaled to [-1, 1]. Source: UCI ML "Optical Recognition of

@@ -1,4 +1,5 @@
-"""The evaluation metrics under their gin names, over a real and a generated set.
+"""The evaluation metrics under their gin names, over a real and a generated
+set.
 
 Each metric maps a `SampleSets` to a dict of scores, and runs list them:
 

@@ -1,4 +1,5 @@
-"""Sample images as files: grids, PNGs, the growing strip, GIFs, scatter plots."""
+"""Sample images as files: grids, PNGs, the growing strip, GIFs, scatter
+plots."""
 
 import math
 import os

@@ -1,4 +1,5 @@
-"""Tests of ganjax.core.gan: building GANs, labels of conditional GANs, truncation."""
+"""Tests of ganjax.core.gan: building GANs, labels of conditional GANs,
+truncation."""
 
 import functools
 

@@ -1,5 +1,5 @@
-"""Tests of ganjax.core.inferred_labels: the linear probe, filling, accuracy, and
-S²GAN's stages on a rotation-pretrained run, down to a run on its labels."""
+"""Tests of ganjax.core.inferred_labels: the linear probe, filling, accuracy,
+and S²GAN's stages on a rotation-pretrained run, down to a run on its labels."""
 
 import os
 

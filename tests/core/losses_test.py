@@ -1,4 +1,5 @@
-"""Tests of ganjax.core.losses against numpy versions of the published formulas."""
+"""Tests of ganjax.core.losses against numpy versions of the published
+formulas."""
 
 import numpy as np
 import pytest

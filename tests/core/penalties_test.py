@@ -1,4 +1,5 @@
-"""Tests of ganjax.core.penalties against closed forms and finite differences."""
+"""Tests of ganjax.core.penalties against closed forms and finite
+differences."""
 
 import jax
 import jax.numpy as jnp

@@ -1,4 +1,5 @@
-"""Tests of ganjax.core.rotation: the rotated batch, its targets, loss, accuracy."""
+"""Tests of ganjax.core.rotation: the rotated batch, its targets, loss,
+accuracy."""
 
 import jax
 import jax.numpy as jnp

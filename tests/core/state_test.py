@@ -1,4 +1,5 @@
-"""Tests of ganjax.core.state: the hyperparameters the step reads from the state."""
+"""Tests of ganjax.core.state: the hyperparameters the step reads from the
+state."""
 
 import dataclasses
 

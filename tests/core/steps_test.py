@@ -1,4 +1,5 @@
-"""Tests of ganjax.core.steps: D/G updates, disc_iters, EMA, tracing, determinism."""
+"""Tests of ganjax.core.steps: D/G updates, disc_iters, EMA, tracing,
+determinism."""
 
 import dataclasses
 import functools

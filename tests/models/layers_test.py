@@ -1,4 +1,5 @@
-"""Tests of ganjax.models.layers: convs, transposed convs, packing, activations."""
+"""Tests of ganjax.models.layers: convs, transposed convs, packing,
+activations."""
 
 import flax.linen as nn
 import jax

@@ -1,4 +1,5 @@
-"""Tests of ganjax.run.checkpoint: retention, full disks, damaged checkpoints."""
+"""Tests of ganjax.run.checkpoint: retention, full disks, damaged
+checkpoints."""
 
 import collections
 import errno

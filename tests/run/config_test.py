@@ -1,4 +1,5 @@
-"""Tests of ganjax.run.config: error hints, and comparing a run's recorded config."""
+"""Tests of ganjax.run.config: error hints, and comparing a run's recorded
+config."""
 
 import os
 
@@ -128,7 +129,8 @@ def test_includes_found_on_the_search_path_log_no_errors(clean_gin, caplog):
 
 
 @pytest.mark.parametrize("binding, match", [
-    ("GAN.self_supervision = 'rotation'", r"GAN.terms = \[@terms.Rotation\(\)\]"),
+    ("GAN.self_supervision = 'rotation'",
+     r"GAN.terms = \[@terms.Rotation\(\)\]"),
     ("GAN.label_predictor_weight = 1.0", "terms.LabelPredictor"),
     ("GAN.rotated_batch_size = 64", "terms.Rotation.rotated_batch_size"),
 ])

@@ -1,5 +1,5 @@
-"""Tests of ganjax.run.train with `seeds` or `bindings`: runs trained together in
-one vmapped step match the same runs trained one by one, and stay ordinary
+"""Tests of ganjax.run.train with `seeds` or `bindings`: runs trained together
+in one vmapped step match the same runs trained one by one, and stay ordinary
 runs."""
 
 import os

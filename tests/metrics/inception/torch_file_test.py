@@ -1,4 +1,5 @@
-"""Tests of ganjax.metrics.inception.torch_file against files written by PyTorch.
+"""Tests of ganjax.metrics.inception.torch_file against files written by
+PyTorch.
 
 The fixtures come from testdata/make_torch_files.py; torch is not needed here.
 """
