@@ -12,6 +12,7 @@ import inspect
 import logging as std_logging
 import os
 import re
+import threading
 from typing import Sequence
 
 from absl import logging
@@ -187,14 +188,20 @@ class ConfigChangedError(ValueError):
 # state is laid out over devices).
 FREE_TO_CHANGE = ("train", "evaluation", "guard", "metrics", "partitioning")
 
+# gin's parser reads values with `ast.literal_eval`, which CPython 3.11 does
+# not make thread-safe (concurrent calls fail with "AST constructor recursion
+# depth mismatch", cpython gh-106905); threads that record scores parse here.
+_PARSE_LOCK = threading.Lock()
+
 
 def bindings(text: str) -> dict[str, str]:
   """`scope/name.param` → value (its repr) of each binding in a config text,
   read by gin's own parser."""
   found = {}
-  parser = gin.config_parser.ConfigParser(
-      text, gin.config.ParserDelegate(skip_unknown=True))
-  for statement in parser:
+  with _PARSE_LOCK:
+    statements = list(gin.config_parser.ConfigParser(
+        text, gin.config.ParserDelegate(skip_unknown=True)))
+  for statement in statements:
     if isinstance(statement, gin.config_parser.BindingStatement):
       scope = f"{statement.scope}/" if statement.scope else ""
       found[f"{scope}{statement.selector}.{statement.arg_name}"] = _format(
