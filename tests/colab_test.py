@@ -8,8 +8,9 @@ import nbclient
 import nbformat
 import pytest
 
-_COLAB = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "colab")
+from tests import paths
+
+_COLAB = os.path.join(paths.REPO, "colab")
 _NOTEBOOKS = sorted(glob.glob(os.path.join(_COLAB, "*.ipynb")))
 
 

@@ -6,8 +6,9 @@ import pytest
 
 from ganjax import components
 
-_README = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), "README.md")
+from tests import paths
+
+_README = os.path.join(paths.REPO, "README.md")
 
 
 def _section() -> str:

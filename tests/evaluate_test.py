@@ -9,17 +9,18 @@ import sys
 
 from ganjax.metrics.inception import weights as inception_weights
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests import paths
+
 _RUN = [
-    f"--gin_file={_REPO}/tests/testdata/tiny_digits.gin",
+    f"--gin_file={paths.TESTDATA}/tiny_digits.gin",
     "--gin_bindings=train.num_steps = 2",
     "--gin_bindings=train.checkpoint_every = 1",
 ]
 
 
 def _run(module, *args, **env):
-  subprocess.run([sys.executable, "-m", module, *args], cwd=_REPO, check=True,
-                 capture_output=True,
+  subprocess.run([sys.executable, "-m", module, *args], cwd=paths.REPO,
+                 check=True, capture_output=True,
                  env={**os.environ, "JAX_PLATFORMS": "cpu", **env})
 
 

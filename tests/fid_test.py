@@ -10,7 +10,7 @@ import numpy as np
 from ganjax.metrics import frechet
 from ganjax.metrics.inception import features
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests import paths
 
 
 def test_fid_command_prints_the_scores_as_json(inception_params, tmp_path):
@@ -24,7 +24,7 @@ def test_fid_command_prints_the_scores_as_json(inception_params, tmp_path):
       [sys.executable, "-m", "ganjax.fid", str(tmp_path / "a.npz"),
        str(tmp_path / "b.npz"), "--num_samples=10", "--batch_size=5",
        "--metrics=fid,kid,pr,dc,is"],
-      cwd=_REPO, check=True, capture_output=True, text=True,
+      cwd=paths.REPO, check=True, capture_output=True, text=True,
       env={**os.environ, "JAX_PLATFORMS": "cpu"}).stdout
   scores = json.loads(out.strip().splitlines()[-1])
   # default_1.pt has no classifier, so no Inception Score.

@@ -17,7 +17,8 @@ import pytest
 
 from ganjax.metrics import digit_classes
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests import paths
+
 _COMMAND = ("python -m ganjax.main "
             "--gin_file=experiments/quickstart.gin "
             "--workdir=runs/quickstart")
@@ -39,16 +40,16 @@ def quickstart(tmp_path_factory):
   """The quickstart run (its console output) and 1,000 of its samples."""
   workdir = str(tmp_path_factory.mktemp("quickstart"))
   args = _COMMAND.split()[1:-1] + [f"--workdir={workdir}"]
-  console = _run(args, _REPO)
+  console = _run(args, paths.REPO)
   out = os.path.join(workdir, "samples.npz")
   _run(["-m", "ganjax.sample", f"--workdir={workdir}", "--num_samples=1000",
-        f"--out={out}"], _REPO)
+        f"--out={out}"], paths.REPO)
   with np.load(out) as f:
     return workdir, console, f["samples"]
 
 
 def test_the_readme_gives_this_command():
-  with open(os.path.join(_REPO, "README.md"), encoding="utf-8") as f:
+  with open(os.path.join(paths.REPO, "README.md"), encoding="utf-8") as f:
     assert _COMMAND in f.read()
 
 

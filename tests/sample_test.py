@@ -21,12 +21,13 @@ from ganjax.run import experiment as experiment_lib
 from ganjax.run import image_files
 from ganjax.run import run_dir
 
+from tests import paths
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
 _NUM_SAMPLES = 5
 
 _DIGITS = [
-    f"--gin_file={_REPO}/tests/testdata/tiny_digits.gin",
+    f"--gin_file={paths.TESTDATA}/tiny_digits.gin",
     # A large step and an EMA that averages from the start, so that EMA and
     # G samples differ.
     "--gin_bindings=generator/optax.adam.learning_rate = 0.05",
@@ -59,7 +60,7 @@ def _env():
 
 def _start(module, args):
   return subprocess.Popen(
-      [sys.executable, "-m", module, *args], cwd=_REPO, env=_env(),
+      [sys.executable, "-m", module, *args], cwd=paths.REPO, env=_env(),
       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -14,8 +14,9 @@ from ganjax.studies import report
 from ganjax.studies import runner
 from ganjax.studies import spec
 
-_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-_STUDY = os.path.join(_REPO, "tests", "testdata", "tiny_study.gin")
+from tests import paths
+
+_STUDY = os.path.join(paths.TESTDATA, "tiny_study.gin")
 
 
 def _mtimes(directory):
@@ -30,7 +31,7 @@ def test_killed_study_resumes_then_tabulates_and_plots(tmp_path, clean_gin):
   env = dict(os.environ, JAX_PLATFORMS="cpu", TF_CPP_MIN_LOG_LEVEL="3")
   process = subprocess.Popen(
       [sys.executable, "-m", "ganjax.study", f"--study={_STUDY}",
-       f"--workdir={workdir}"], cwd=_REPO, env=env,
+       f"--workdir={workdir}"], cwd=paths.REPO, env=env,
       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
   try:
     deadline = time.time() + 300
@@ -47,7 +48,7 @@ def test_killed_study_resumes_then_tabulates_and_plots(tmp_path, clean_gin):
   finished = _mtimes(runner.trial_dir(workdir, first[0]))
 
   runner.run(study, workdir)
-  paths = report.write(study, workdir)
+  written = report.write(study, workdir)
 
   # The finished trials were skipped, not trained again.
   assert _mtimes(runner.trial_dir(workdir, first[0])) == finished
@@ -60,7 +61,7 @@ def test_killed_study_resumes_then_tabulates_and_plots(tmp_path, clean_gin):
     assert row["final_step"] == "40"
     assert 0 <= float(row["final_modes"]) <= 8
     assert row["best_modes"] != ""
-  assert sorted(os.path.basename(p) for p in paths) == [
+  assert sorted(os.path.basename(p) for p in written) == [
       "budget.png", "distribution.png", "results.csv"]
   for trial in study.trials:
     directory = runner.trial_dir(workdir, trial)
