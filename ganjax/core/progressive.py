@@ -7,9 +7,9 @@ until the run ends. Real images are downscaled to the level's resolution and,
 while it fades in, blended with their upsampled half-resolution version, as
 G's output is. Each level has its batch size and learning-rate multiplier.
 
-The level and the fade are functions of the G step, so a resumed run goes on
-mid-fade exactly; the state also records them (`state.level`,
-`state.fade`). The train step is compiled once per level: the fade is traced.
+The level and the fade are functions of the G step, so the state holds
+nothing of growing and a resumed run goes on mid-fade exactly. The train step
+is compiled once per level: the fade is traced.
 Bind the schedule as `experiment.schedule = @progressive.schedule`, with a
 growing model (`models.pggan.*`).
 """
@@ -70,6 +70,13 @@ class Schedule:
   def at(self, step: int) -> Level:
     """The level that trains G step `step` (counting from 0)."""
     return [lv for lv in self.levels if lv.start <= step][-1]
+
+  def trained_at(self, done: int) -> tuple[int, float]:
+    """(level, fade) of the last of `done` G steps: what the networks last
+    trained at (level 0 at full weight before the first step)."""
+    last = max(done - 1, 0)
+    level = self.at(last)
+    return level.level, float(level.fade(last))
 
   def level_ends(self) -> set[int]:
     """The G steps after which a level is complete (each next one's start)."""
@@ -192,8 +199,7 @@ def train_step(plan: Schedule, level: Level, gan: gan_lib.GAN,
   batch = {**batch, "x": real_images(batch["x"], level.level, fade)}
   state_out, metrics = steps.train_step(at_level(gan, level.level, fade),
                                         staged, batch, rng)
-  state_out = state_out.replace(lr_scale=state.lr_scale,
-                                level=jnp.int32(level.level), fade=fade)
+  state_out = state_out.replace(lr_scale=state.lr_scale)
   return state_out, {**metrics, "fade": fade}
 
 

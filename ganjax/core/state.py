@@ -23,9 +23,6 @@ class GANState(flax.struct.PyTreeNode):
     lr_scale: multiplies both optimizers' updates, i.e. the learning rates;
       lowered by roll-backs.
     penalty_weight: λ, `GAN.penalty_weight`, read from here by the step.
-    level, fade: progressive growing's level of detail and fade-in weight
-      at the last step (`progressive.py`); 0 and 1 for a GAN that does not
-      grow.
   """
   step: jax.Array
   g_params: Any
@@ -38,8 +35,6 @@ class GANState(flax.struct.PyTreeNode):
   restores: jax.Array
   lr_scale: jax.Array
   penalty_weight: jax.Array
-  level: jax.Array
-  fade: jax.Array
 
   @property
   def hyperparams(self) -> dict[str, Any]:
@@ -113,5 +108,4 @@ def create_state(gan: gan_lib.GAN, rng: jax.Array,
       ema_params=(None if gan.ema_decay is None else
                   jax.tree.map(jnp.copy, g_params)),
       restores=jnp.zeros([], jnp.int32), lr_scale=jnp.ones([], jnp.float32),
-      penalty_weight=jnp.float32(gan.penalty_weight),
-      level=jnp.zeros([], jnp.int32), fade=jnp.ones([], jnp.float32))
+      penalty_weight=jnp.float32(gan.penalty_weight))

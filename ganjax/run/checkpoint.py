@@ -9,6 +9,7 @@ the free space is checked, so a full disk stops the run with a clear error
 instead of a half-written checkpoint.
 """
 
+import dataclasses
 import errno
 import glob
 import logging as std_logging
@@ -56,7 +57,8 @@ def manager(workdir: str, max_to_keep: int = 3, keep_every: int = 0,
   if keep_every:
     policies.append(_POLICIES.EveryNSteps(keep_every))
   return ocp.CheckpointManager(
-      directory, options=ocp.CheckpointManagerOptions(
+      directory, item_handlers=ocp.StandardCheckpointHandler(),
+      options=ocp.CheckpointManagerOptions(
           create=create, cleanup_tmp_directories=create,
           preservation_policy=_POLICIES.AnyPreservationPolicy(policies)))
 
@@ -146,6 +148,12 @@ def finish(checkpoints: ocp.CheckpointManager) -> None:
     checkpoints.close()
 
 
+# Fields that checkpoints written before 2026-12-07 hold and the state no
+# longer has: progressive growing's level and fade, now derived from the
+# step. They are read and dropped, so those runs resume.
+_FORMER_FIELDS = {"level": np.int32, "fade": np.float32}
+
+
 def restore(checkpoints: ocp.CheckpointManager,
             template: state_lib.GANState,
             step: int | None = None) -> state_lib.GANState | None:
@@ -155,7 +163,17 @@ def restore(checkpoints: ocp.CheckpointManager,
   if step is None:
     return None
   abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
-  return checkpoints.restore(step, args=ocp.args.StandardRestore(abstract))
+  fields = {f.name: getattr(abstract, f.name)
+            for f in dataclasses.fields(abstract)}
+  former = set(checkpoints.item_metadata(step).keys()) - set(fields)
+  if not former or not former <= set(_FORMER_FIELDS):
+    return checkpoints.restore(step, args=ocp.args.StandardRestore(abstract))
+  sharding = getattr(abstract.step, "sharding", None)
+  restored = checkpoints.restore(step, args=ocp.args.StandardRestore({
+      **fields, **{name: jax.ShapeDtypeStruct((), _FORMER_FIELDS[name],
+                                              sharding=sharding)
+                   for name in former}}))
+  return type(template)(**{name: restored[name] for name in fields})
 
 
 _TRANSIENT = ("RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED",

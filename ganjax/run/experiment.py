@@ -81,8 +81,8 @@ class Experiment:
     fade of its last step, upsampled to the data's resolution."""
     if self.schedule is None:
       return self.gan
-    return progressive.at_level(self.gan, int(state.level), float(state.fade),
-                                full_size=True)
+    return progressive.at_level(
+        self.gan, *self.schedule.trained_at(int(state.step)), full_size=True)
 
 
 def check_batch(batch: dict[str, np.ndarray], spec: dataset.DataSpec) -> None:

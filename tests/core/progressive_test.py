@@ -41,6 +41,10 @@ def test_schedule_levels_fades_and_batches():
   np.testing.assert_allclose(
       [level.fade(s) for s in (16, 17, 19, 20, 30)], [0, 0.25, 0.75, 1, 1])
   assert float(schedule.levels[0].fade(0)) == 1.0
+  # What the networks last trained at after 0, 17 and 18 G steps.
+  assert schedule.trained_at(0) == (0, 1.0)
+  assert schedule.trained_at(17) == (3, 0.0)
+  assert schedule.trained_at(18) == (3, 0.25)
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -95,6 +99,17 @@ def _train(workdir, num_steps, monkeypatch=None):
     gin.clear_config()
 
 
+def _trained_at(step):
+  """The level and fade that the tiny growing run last trained at, and
+  samples at, after `step` G steps."""
+  gin.clear_config()
+  try:
+    config.parse([_CONFIG], ["train.num_steps = 7"])
+    return experiment_lib.make_experiment().schedule.trained_at(step)
+  finally:
+    gin.clear_config()
+
+
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
   workdir = str(tmp_path_factory.mktemp("grown"))
@@ -108,7 +123,8 @@ def test_each_level_compiles_once(uninterrupted):
   # Level 0 is also traced (not compiled) before training, for the shapes.
   assert traces == {0: 2, 1: 1}
   assert int(state.step) == 7
-  assert int(state.level) == 1 and float(state.fade) == 1.0
+  level, fade = _trained_at(int(state.step))
+  assert level == 1 and fade == 1.0
   # Adam restarted when level 1 began to fade in (step 2) and again when it
   # began to train at full weight (step 5): 2 updates since.
   assert int(state.g_opt_state.count) == 2
@@ -145,8 +161,9 @@ def test_a_run_resumed_mid_fade_equals_an_uninterrupted_one(uninterrupted,
                                                            tmp_path):
   workdir = str(tmp_path)
   stopped, _ = _train(workdir, 4)  # Level 1 fades in over steps 2-4.
-  assert int(stopped.level) == 1
-  np.testing.assert_allclose(float(stopped.fade), 1 / 3)  # (3 - 2) / 3.
+  level, fade = _trained_at(int(stopped.step))
+  assert level == 1
+  np.testing.assert_allclose(fade, 1 / 3)  # (3 - 2) / 3.
   resumed, _ = _train(workdir, 7)
   jax.tree.map(np.testing.assert_array_equal, resumed, uninterrupted[1])
   assert jnp.all(jnp.isfinite(jax.tree.leaves(resumed.g_params)[0]))

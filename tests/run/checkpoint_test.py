@@ -4,7 +4,9 @@ checkpoints."""
 import collections
 import errno
 import os
+from typing import Any
 
+import flax.struct
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -19,8 +21,7 @@ def _state(step, size=64):
       step=jnp.int32(step), g_params=params, d_params=params,
       g_collections={}, d_collections={}, g_opt_state={}, d_opt_state={},
       ema_params=None, restores=jnp.int32(0), lr_scale=jnp.float32(1.0),
-      penalty_weight=jnp.float32(1.0), level=jnp.int32(0),
-      fade=jnp.float32(1.0))
+      penalty_weight=jnp.float32(1.0))
 
 
 def _save_steps(workdir, steps, size=64, **kwargs):
@@ -98,6 +99,36 @@ def test_no_readable_checkpoint_moves_nothing(tmp_path):
   checkpoint.finish(manager)
   assert sorted(os.listdir(tmp_path / "checkpoints")) == ["1", "2"]
   assert not os.path.exists(tmp_path / "checkpoints_unreadable")
+
+
+class _StateWithLevel(flax.struct.PyTreeNode):
+  """The state as checkpoints before 2026-12-07 hold it: with progressive
+  growing's level and fade."""
+  step: Any
+  g_params: Any
+  d_params: Any
+  g_collections: Any
+  d_collections: Any
+  g_opt_state: Any
+  d_opt_state: Any
+  ema_params: Any
+  restores: Any
+  lr_scale: Any
+  penalty_weight: Any
+  level: Any
+  fade: Any
+
+
+def test_a_checkpoint_with_the_former_level_fields_restores(tmp_path):
+  state = _state(7)
+  manager = checkpoint.manager(tmp_path)
+  checkpoint.save(manager, _StateWithLevel(
+      **vars(state), level=jnp.int32(2), fade=jnp.float32(0.5)))
+  checkpoint.finish(manager)
+  restored = checkpoint.restore(checkpoint.manager(tmp_path), _state(0))
+  assert isinstance(restored, state_lib.GANState)
+  assert int(restored.step) == 7
+  np.testing.assert_array_equal(restored.g_params["w"], state.g_params["w"])
 
 
 def test_empty_workdir_restores_nothing(tmp_path):
