@@ -199,7 +199,7 @@ def _build(model_class: type[nn.Module], num_classes: int,
           f"GAN.conditional = False.") from e
     raise ValueError(
         f"{model_class.__name__} cannot have the heads {sorted(heads)} this "
-        f"GAN's terms need; pick a D built on layers.discriminator_logits "
+        f"GAN's terms need; pick a D built on models.base.Discriminator "
         f"(e.g. models.resnet_cifar.Discriminator).") from e
 
 

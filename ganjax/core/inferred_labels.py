@@ -65,7 +65,7 @@ def features(gan: gan_lib.GAN, state: state_lib.GANState, images: np.ndarray,
              batch_size: int = 256) -> np.ndarray:
   """[N, F]: D's penultimate features of each image."""
   return _sown_by_d(gan, state, images, "features",
-                    "pick one built on layers.discriminator_logits",
+                    "pick one built on models.base.Discriminator",
                     batch_size)
 
 

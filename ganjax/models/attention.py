@@ -17,20 +17,12 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.models import layers
-from ganjax.models import normalizers
+from ganjax.models import base
 
 
-class NonLocalBlock(nn.Module):
-  """SAGAN's self-attention with a zero-initialized residual gain `sigma`.
-
-  Attributes:
-    weight_norm: weight normalizer of the 1×1 convs (e.g. spectral norm), or
-      None.
-    kernel_init: initializer of the 1×1 conv kernels.
-  """
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = nn.initializers.normal(0.02)
+class NonLocalBlock(base.Layers):
+  """SAGAN's self-attention with a zero-initialized residual gain `sigma`;
+  `base.Layers`' weight normalizer and kernel init serve its 1×1 convs."""
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool) -> jax.Array:
@@ -40,11 +32,8 @@ class NonLocalBlock(nn.Module):
                        f"to C/8); got {c}.")
 
     def conv(inputs: jax.Array, features: int, name: str) -> jax.Array:
-      return normalizers.wrap(
-          self.weight_norm,
-          layers.Conv(features, (1, 1), use_bias=False,
-                      kernel_init=self.kernel_init, name=name), inputs,
-          train=train)
+      return self.conv(inputs, features, 1, name=name, train=train,
+                       use_bias=False)
 
     def pool(inputs: jax.Array) -> jax.Array:
       pooled = nn.max_pool(inputs, (2, 2), (2, 2))

@@ -20,8 +20,8 @@ ReLU to the image there: with no D normalizer (its default) that was the
 identity on its [0, 1] images, but on ganjax's [-1, 1] images it would zero
 the negative pixels of the residual branch.
 
-Also here: the latent routing of hierarchical-z generators, resolution checks,
-and `ConvTransposeTo`, a transposed conv that a weight normalizer can wrap.
+Also here: the latent routing of hierarchical-z generators, resolution checks
+and a ResNet G's image output.
 """
 
 import math
@@ -31,10 +31,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from ganjax.models import layers
+from ganjax.models import base
 from ganjax.models import normalizers
 
-_INIT = nn.initializers.normal(0.02)
 UPSAMPLING = ("nearest", "zeros")
 SHORTCUTS = ("conv", "identity", "none")
 
@@ -124,16 +123,14 @@ def parse_block_names(names: str, num_blocks: int, name: str) -> set[str]:
   return chosen
 
 
-class ResNetBlock(nn.Module):
+class ResNetBlock(base.Layers):
   """A residual block that keeps, doubles or halves the resolution.
 
-  Attributes:
+  Attributes (and `base.Layers`' weight_norm and kernel_init):
     features: output channels.
     scale: "up" (×2 before the first conv; generators), "down" (÷2 after the
       second conv; discriminators) or "none".
     norm: the feature normalizer, called with the block's y and z.
-    weight_norm: weight normalizer of the convs, or None.
-    kernel_init: initializer of the conv kernels (biases start at 0).
     shortcut: "conv" (a learned conv), "identity" (the resampled input; needs
       as many input as output channels) or "none" (no skip connection).
     shortcut_kernel: kernel size of a conv shortcut: 3 in Compare GAN's
@@ -145,8 +142,6 @@ class ResNetBlock(nn.Module):
   features: int
   scale: str = "none"
   norm: type[nn.Module] = normalizers.Identity
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
   shortcut: str = "conv"
   shortcut_kernel: int = 3
   upsample: str = "nearest"
@@ -163,10 +158,7 @@ class ResNetBlock(nn.Module):
                        f"{SHORTCUTS}.")
 
     def conv(h: jax.Array, kernel: int, name: str) -> jax.Array:
-      return normalizers.wrap(
-          self.weight_norm,
-          layers.Conv(self.features, (kernel, kernel),
-                      kernel_init=self.kernel_init, name=name), h, train=train)
+      return self.conv(h, self.features, kernel, name=name, train=train)
 
     def up(h: jax.Array) -> jax.Array:
       return upsample(h, self.upsample) if self.scale == "up" else h
@@ -198,33 +190,12 @@ def log2_int(value: float) -> int | None:
   return exponent if 2**exponent == value else None
 
 
-def image_output(module: nn.Module, h: jax.Array, *,
+def image_output(generator: base.Generator, h: jax.Array, *,
                  train: bool) -> jax.Array:
   """A ResNet G's output: a 3×3 conv to the image's channels, then tanh.
 
-  Called inside `module`'s compact `__call__`, so the conv is the G's own
-  "final_conv"; `module` is the G, with fields output_shape, weight_norm and
-  kernel_init.
+  Called inside the G's compact `__call__`, so the conv is the G's own
+  "final_conv".
   """
-  h = normalizers.wrap(
-      module.weight_norm,
-      layers.Conv(module.output_shape[-1], (3, 3),
-                  kernel_init=module.kernel_init, name="final_conv"), h,
-      train=train)
-  return jnp.tanh(h)
-
-
-class ConvTransposeTo(layers.ConvTranspose):
-  """`layers.ConvTranspose` to a fixed output size, callable as layer(x).
-
-  A weight normalizer calls its layer with the input only, so the output size
-  is a field here.
-
-  Attributes:
-    output_hw: (H', W') of the output.
-  """
-  output_hw: Sequence[int] = ()
-
-  # pylint: disable-next=arguments-differ
-  def __call__(self, x: jax.Array) -> jax.Array:
-    return super().__call__(x, self.output_hw)
+  return jnp.tanh(generator.conv(h, generator.output_shape[-1], 3,
+                                 name="final_conv", train=train))

@@ -11,22 +11,23 @@ on all but the first (Radford et al.; Compare GAN leaves D's normalizer to
 `D.batch_norm_fn`, none by default), then FC → 1 logit.
 
 Both take a class label when built with `num_classes` > 0 (a conditional
-DCGAN: conditional batch norm in G, projection in D).
+DCGAN: conditional batch norm in G, projection in D), and `base.Generator`'s
+and `base.Discriminator`'s fields (output_shape or the heads, num_classes,
+weight_norm, kernel_init). Layers keep flax's automatic names (Dense_0,
+ConvTranspose_0, Conv_0, …), as Compare GAN's checkpoints did not fix them.
 """
 
 import math
-from typing import Sequence
 
 import flax.linen as nn
 import gin
 import jax
 import jax.numpy as jnp
 
+from ganjax.models import base
 from ganjax.models import blocks
 from ganjax.models import layers
 from ganjax.models import normalizers
-
-_INIT = nn.initializers.normal(0.02)
 
 
 def _halvings(size: int, times: int) -> list[int]:
@@ -38,25 +39,19 @@ def _halvings(size: int, times: int) -> list[int]:
 
 
 @gin.configurable(module="models.dcgan")
-class Generator(nn.Module):
+class Generator(base.Generator):
   """DCGAN generator for images of `output_shape` (28×28 to 64×64 and more).
 
   Class-conditional when `num_classes` > 0: every normalizer then gets the
   one-hot label (conditional batch norm by default).
 
   Attributes:
-    output_shape: (H, W, C) of one image; set from the data set.
-    num_classes: number of classes of a conditional G (0: unconditional).
     width: channels of the last hidden layer (Compare GAN's gf_dim, 64).
     norm: the feature normalizer (`normalizers.*`); None picks batch norm, or
       conditional batch norm for a conditional G.
-    kernel_init: initializer of every kernel.
   """
-  output_shape: Sequence[int]
-  num_classes: int = 0
   width: int = 64
   norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
 
   @nn.compact
   def __call__(self, z: jax.Array, y: jax.Array | None = None, *,
@@ -66,21 +61,19 @@ class Generator(nn.Module):
     heights, widths = _halvings(height, 4), _halvings(width, 4)
     norm_class = blocks.default_norm(self.norm, self.num_classes)
     norm = lambda h: nn.relu(norm_class()(h, train=train, y=y, z=z))
-    h = nn.Dense(heights[4] * widths[4] * 8 * self.width,
-                 kernel_init=self.kernel_init)(z)
+    h = self.dense(z, heights[4] * widths[4] * 8 * self.width, name="Dense_0",
+                   train=train)
     h = norm(h.reshape(z.shape[0], heights[4], widths[4], 8 * self.width))
-    for level, multiplier in zip((3, 2, 1), (4, 2, 1)):
-      h = layers.ConvTranspose(multiplier * self.width,
-                               kernel_init=self.kernel_init)(
-                                   h, (heights[level], widths[level]))
-      h = norm(h)
-    h = layers.ConvTranspose(channels, kernel_init=self.kernel_init)(
-        h, (height, width))
-    return jnp.tanh(h)
+    for i, (level, multiplier) in enumerate(zip((3, 2, 1), (4, 2, 1))):
+      h = norm(self.conv_transpose(
+          h, multiplier * self.width, 5, 2, (heights[level], widths[level]),
+          name=f"ConvTranspose_{i}", train=train))
+    return jnp.tanh(self.conv_transpose(h, channels, 5, 2, (height, width),
+                                        name="ConvTranspose_3", train=train))
 
 
 @gin.configurable(module="models.dcgan")
-class Discriminator(nn.Module):
+class Discriminator(base.Discriminator):
   """DCGAN discriminator; one logit per (packed) image.
 
   Class-conditional when `num_classes` > 0, through a projection term
@@ -88,27 +81,14 @@ class Discriminator(nn.Module):
   whose logits are sown as "class_logits" (AC-GAN, Odena et al. 2017).
 
   Attributes:
-    num_classes: number of classes of a conditional D (0: unconditional).
     width: channels of the first conv (Compare GAN's df_dim, 64).
     norm: the normalizer of all convs but the first (Radford et al.: batch
       norm; Compare GAN's default: none).
-    weight_norm: a weight normalizer (e.g. `normalizers.spectral_norm`) or
-      None.
-    kernel_init: initializer of every kernel.
     num_packed: PacGAN's m; m images are stacked along channels.
-    project_y: add the projection term (conditional D only).
-    aux_classifier: sow an auxiliary classifier's logits (conditional only).
-    rotation_head: sow the logits of a 4-way rotation classifier (SSGAN).
   """
-  num_classes: int = 0
   width: int = 64
   norm: type[nn.Module] = normalizers.BatchNorm
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
   num_packed: int = 1
-  project_y: bool = True
-  aux_classifier: bool = False
-  rotation_head: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None, *,
@@ -118,13 +98,10 @@ class Discriminator(nn.Module):
       raise ValueError("A conditional D cannot pack examples.")
     h = layers.pack(x, self.num_packed)
     for i, multiplier in enumerate((1, 2, 4, 8)):
-      h = normalizers.wrap(
-          self.weight_norm,
-          layers.Conv(multiplier * self.width, (5, 5), strides=(2, 2),
-                      kernel_init=self.kernel_init), h, train=train)
+      h = self.conv(h, multiplier * self.width, 5, 2, name=f"Conv_{i}",
+                    train=train)
       if i > 0:
         h = self.norm()(h, train=train)
       h = nn.leaky_relu(h, 0.2)
     h = h.reshape(h.shape[0], -1)
-    return layers.discriminator_logits(self, h, y, train=train,
-                                       fc_name=None)
+    return self.logits(h, y, train=train, fc_name=None)

@@ -13,20 +13,20 @@ D: conv4×4/2 ch → lReLU → conv4×4/2 2ch → norm → lReLU → flatten →
 Leaky ReLUs have slope 0.2. Compare GAN hard-coded batch norm in this G
 (ignoring its `G.batch_norm_fn`); here it is the `norm` attribute, batch norm
 by default. D's normalizer is none by default, as in Compare GAN.
-"""
 
-from typing import Sequence
+Both networks take `base.Generator`'s and `base.Discriminator`'s fields
+(output_shape or the heads, num_classes, weight_norm, kernel_init).
+"""
 
 import flax.linen as nn
 import gin
 import jax
 import jax.numpy as jnp
 
+from ganjax.models import base
 from ganjax.models import blocks
 from ganjax.models import layers
 from ganjax.models import normalizers
-
-_INIT = nn.initializers.normal(0.02)
 
 
 def _lrelu(h: jax.Array) -> jax.Array:
@@ -34,25 +34,18 @@ def _lrelu(h: jax.Array) -> jax.Array:
 
 
 @gin.configurable(module="models.infogan")
-class Generator(nn.Module):
+class Generator(base.Generator):
   """InfoGAN generator for images with sides divisible by 4.
 
+  A conditional G's normalizers get the one-hot label.
+
   Attributes:
-    output_shape: (H, W, C); set from the data set.
-    num_classes: number of classes of a conditional G (0: unconditional);
-      the normalizers then get the one-hot label.
     ch: channels of the last hidden layer.
     norm: the feature normalizer; None picks batch norm, or conditional batch
       norm for a conditional G.
-    weight_norm: weight normalizer of every layer, or None.
-    kernel_init: initializer of every kernel.
   """
-  output_shape: Sequence[int]
-  num_classes: int = 0
   ch: int = 64
   norm: type[nn.Module] | None = None
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
 
   @nn.compact
   def __call__(self, z: jax.Array, y: jax.Array | None = None, *,
@@ -68,19 +61,12 @@ class Generator(nn.Module):
       return _lrelu(norm_class(name=name)(h, train=train, y=y, z=z))
 
     def dense(h: jax.Array, features: int, name: str) -> jax.Array:
-      return normalizers.wrap(
-          self.weight_norm,
-          nn.Dense(features, kernel_init=self.kernel_init, name=name), h,
-          train=train)
+      return self.dense(h, features, name=name, train=train)
 
     def deconv(h: jax.Array, features: int, output_hw: tuple[int, int],
                name: str) -> jax.Array:
-      return normalizers.wrap(
-          self.weight_norm,
-          blocks.ConvTransposeTo(features, (4, 4), (2, 2),
-                                 kernel_init=self.kernel_init,
-                                 output_hw=output_hw, name=name), h,
-          train=train)
+      return self.conv_transpose(h, features, 4, 2, output_hw, name=name,
+                                 train=train)
 
     h = norm(dense(z, 16 * self.ch, "fc1"), "bn1")
     h = norm(dense(h, 2 * self.ch * (height // 4) * (width // 4), "fc2"), "bn2")
@@ -90,44 +76,25 @@ class Generator(nn.Module):
 
 
 @gin.configurable(module="models.infogan")
-class Discriminator(nn.Module):
+class Discriminator(base.Discriminator):
   """InfoGAN discriminator; one logit per image.
 
   Attributes:
-    num_classes: number of classes of a conditional D (0: unconditional).
     ch: channels of the first conv.
     norm: the normalizer after the second conv and the hidden FC (Compare
       GAN: none by default; InfoGAN used batch norm).
-    weight_norm: weight normalizer of every layer, or None.
-    kernel_init: initializer of every kernel.
-    project_y: add the projection term (conditional D only).
-    aux_classifier: sow an auxiliary classifier's logits (conditional only).
-    rotation_head: sow the logits of a 4-way rotation classifier (SSGAN).
   """
-  num_classes: int = 0
   ch: int = 64
   norm: type[nn.Module] = normalizers.Identity
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
-  project_y: bool = True
-  aux_classifier: bool = False
-  rotation_head: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None, *,
                train: bool) -> jax.Array:
     layers.check_labels(self.num_classes, y)
-
-    def wrap(layer: nn.Module, h: jax.Array) -> jax.Array:
-      return normalizers.wrap(self.weight_norm, layer, h, train=train)
-
-    h = _lrelu(wrap(layers.Conv(self.ch, (4, 4), (2, 2),
-                                kernel_init=self.kernel_init, name="conv1"), x))
-    h = wrap(layers.Conv(2 * self.ch, (4, 4), (2, 2),
-                         kernel_init=self.kernel_init, name="conv2"), h)
+    h = _lrelu(self.conv(x, self.ch, 4, 2, name="conv1", train=train))
+    h = self.conv(h, 2 * self.ch, 4, 2, name="conv2", train=train)
     h = _lrelu(self.norm(name="bn2")(h, train=train, y=y))
     h = h.reshape(h.shape[0], -1)
-    h = wrap(nn.Dense(16 * self.ch, kernel_init=self.kernel_init,
-                      name="fc3"), h)
+    h = self.dense(h, 16 * self.ch, name="fc3", train=train)
     h = _lrelu(self.norm(name="bn3")(h, train=train, y=y))
-    return layers.discriminator_logits(self, h, y, train=train)
+    return self.logits(h, y, train=train)

@@ -7,7 +7,10 @@ CPU unless switched off (`ops/conv.py`), XLA's convolution elsewhere.
 convolution, with the output size given explicitly (so 4 → 7 → 14 → 28 works
 as in Compare GAN's DCGAN). It is the linear transpose of the convolution
 of `Conv`, so on CPU it too is matmuls, pads and slices, and its gradients
-are.
+are. `ConvTransposeTo` fixes the output size, so that a weight normalizer
+can wrap it.
+
+Also here: PacGAN packing, the hidden activations and the label checks.
 """
 
 import functools
@@ -16,9 +19,6 @@ from typing import Any, Callable, Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-from jax import lax
-
-from ganjax.models import normalizers
 from ganjax.ops import conv
 
 Initializer = Callable[..., jax.Array]
@@ -82,6 +82,22 @@ class ConvTranspose(nn.Module):
     return y
 
 
+class ConvTransposeTo(ConvTranspose):
+  """`ConvTranspose` to a fixed output size, callable as layer(x).
+
+  A weight normalizer calls its layer with the input only, so the output size
+  is a field here.
+
+  Attributes:
+    output_hw: (H', W') of the output.
+  """
+  output_hw: Sequence[int] = ()
+
+  # pylint: disable-next=arguments-differ
+  def __call__(self, x: jax.Array) -> jax.Array:
+    return super().__call__(x, self.output_hw)
+
+
 def pack(x: jax.Array, num_packed: int) -> jax.Array:
   """PacGAN packing (Lin et al. 2018): m consecutive examples become one.
 
@@ -122,80 +138,3 @@ def check_labels(num_classes: int, y: jax.Array | None) -> None:
   if y is not None and y.shape[-1] != num_classes:
     raise ValueError(f"Labels of width {y.shape[-1]} for a model of "
                      f"{num_classes} classes.")
-
-
-class ClassHeads(nn.Module):
-  """The label-dependent part of a conditional D's logit.
-
-  The projection term ⟨embed(y), h⟩ of Miyato & Koyama 2018 (embedding
-  Glorot-normal, no bias, as in Compare GAN), and an auxiliary classifier
-  whose logits are sown as "class_logits" for the train step's class losses
-  (AC-GAN, Odena et al. 2017; S3GAN's label predictor, Lucic et al. 2019).
-  Returns 0 for an unconditional D.
-
-  Rows of y that are all zero are examples whose label was withheld
-  (`jax.nn.one_hot(-1)`, semi-supervised data): with the classifier, the
-  projection takes its predicted class for them, as a constant (S3GAN);
-  without it they get no projection term.
-
-  Attributes:
-    num_classes: number of classes.
-    project: add the projection term.
-    aux: compute and sow the auxiliary classifier's logits.
-    weight_norm: weight normalizer of both heads, or None.
-  """
-  num_classes: int
-  project: bool = True
-  aux: bool = False
-  weight_norm: Any = None
-
-  @nn.compact
-  def __call__(self, h: jax.Array, y: jax.Array | None, *,
-               train: bool) -> jax.Array | float:
-    if y is None:
-      return 0.0
-    if self.aux:
-      class_logits = normalizers.wrap(
-          self.weight_norm, nn.Dense(self.num_classes, name="classifier"), h,
-          train=train)
-      self.sow("intermediates", "class_logits", class_logits)
-      predicted = jax.nn.one_hot(jnp.argmax(class_logits, -1),
-                                 self.num_classes, dtype=y.dtype)
-      withheld = jnp.sum(y, axis=-1, keepdims=True) == 0
-      y = jnp.where(withheld, jax.lax.stop_gradient(predicted), y)
-    out = jnp.zeros((h.shape[0], 1), h.dtype)
-    if self.project:
-      embed = normalizers.wrap(
-          self.weight_norm,
-          nn.Dense(h.shape[-1], use_bias=False,
-                   kernel_init=nn.initializers.glorot_normal(), name="embed"),
-          y, train=train)
-      out += jnp.sum(embed * h, axis=-1, keepdims=True)
-    return out
-
-
-def discriminator_logits(module: nn.Module, h: jax.Array,
-                         y: jax.Array | None, *, train: bool,
-                         fc_name: str | None = "final_fc") -> jax.Array:
-  """A D's output from its penultimate features h: FC → 1, plus class heads.
-
-  Called inside `module`'s compact `__call__` (its layers become the D's
-  own): sows h as "features", and with `module.rotation_head` the logits of
-  the 4 rotations (SSGAN, Chen et al. 2019) as "rotation_logits"; adds the
-  projection / classifier heads of a conditional D. `module` is the D, with
-  fields num_classes, project_y, aux_classifier, rotation_head, weight_norm
-  and kernel_init.
-  """
-  module.sow("intermediates", "features", h)
-  if module.rotation_head:
-    module.sow("intermediates", "rotation_logits", normalizers.wrap(
-        module.weight_norm,
-        nn.Dense(4, kernel_init=module.kernel_init, name="rotation_head"), h,
-        train=train))
-  logits = normalizers.wrap(
-      module.weight_norm,
-      nn.Dense(1, kernel_init=module.kernel_init, name=fc_name), h,
-      train=train)
-  return logits + ClassHeads(
-      module.num_classes, module.project_y, module.aux_classifier,
-      module.weight_norm)(h, y, train=train)

@@ -15,45 +15,37 @@ Every block, including the ones that keep the shape, has a learned 3×3
 shortcut as in Compare GAN (`shortcut_kernel`). Compare GAN never spectrally
 normalized this G's FC and last conv or this D's first conv; here the weight
 normalizer, if any, wraps every layer.
-"""
 
-from typing import Sequence
+Both networks take `base.Generator`'s and `base.Discriminator`'s fields
+(output_shape or the heads, num_classes, weight_norm, kernel_init).
+"""
 
 import flax.linen as nn
 import gin
 import jax
 
+from ganjax.models import base
 from ganjax.models import blocks
 from ganjax.models import layers
 from ganjax.models import normalizers
 
-_INIT = nn.initializers.normal(0.02)
 _SUPERBLOCKS = 6
 _BLOCKS_PER_SUPERBLOCK = 5
 
 
 @gin.configurable(module="models.resnet30")
-class Generator(nn.Module):
+class Generator(base.Generator):
   """ResNet30 generator for 128×128 images.
 
   Attributes:
-    output_shape: (128, 128, C); set from the data set.
-    num_classes: number of classes of a conditional G (0: unconditional);
-      the normalizers then get the one-hot label.
     ch: channel multiplier.
     norm: the feature normalizer; None picks batch norm, or conditional batch
       norm for a conditional G.
-    weight_norm: weight normalizer of every layer, or None.
-    kernel_init: initializer of every kernel.
     upsample: "nearest" or "zeros" (Compare GAN's unpooling).
     shortcut_kernel: kernel size of the block shortcuts (Compare GAN: 3).
   """
-  output_shape: Sequence[int]
-  num_classes: int = 0
   ch: int = 64
   norm: type[nn.Module] | None = None
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
   upsample: str = "nearest"
   shortcut_kernel: int = 3
 
@@ -65,13 +57,10 @@ class Generator(nn.Module):
                              "models.resnet30.Generator")
     norm = blocks.default_norm(self.norm, self.num_classes)
     channels = 8 * self.ch
-    h = normalizers.wrap(
-        self.weight_norm,
-        nn.Dense(4 * 4 * channels, kernel_init=self.kernel_init,
-                 name="fc_noise"), z, train=train)
+    h = self.dense(z, 4 * 4 * channels, name="fc_noise", train=train)
     h = h.reshape(-1, 4, 4, channels)
     block = lambda features, scale, name: blocks.ResNetBlock(
-        features, scale, norm, self.weight_norm, self.kernel_init,
+        features, scale, norm, **self.layer_args,
         shortcut_kernel=self.shortcut_kernel, upsample=self.upsample,
         name=name)
     for s in range(_SUPERBLOCKS):
@@ -84,41 +73,26 @@ class Generator(nn.Module):
 
 
 @gin.configurable(module="models.resnet30")
-class Discriminator(nn.Module):
+class Discriminator(base.Discriminator):
   """ResNet30 discriminator for 128×128 images; one logit per image.
 
   Attributes:
-    num_classes: number of classes of a conditional D (0: unconditional).
     ch: channel multiplier.
     norm: the normalizer in the blocks (Compare GAN: none).
-    weight_norm: weight normalizer of every layer, or None.
-    kernel_init: initializer of every kernel.
     shortcut_kernel: kernel size of the block shortcuts (Compare GAN: 3).
-    project_y: add the projection term (conditional D only).
-    aux_classifier: sow an auxiliary classifier's logits (conditional only).
-    rotation_head: sow the logits of a 4-way rotation classifier (SSGAN).
   """
-  num_classes: int = 0
   ch: int = 64
   norm: type[nn.Module] = normalizers.Identity
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
   shortcut_kernel: int = 3
-  project_y: bool = True
-  aux_classifier: bool = False
-  rotation_head: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None, *,
                train: bool) -> jax.Array:
     layers.check_labels(self.num_classes, y)
     channels = self.ch // 4
-    h = normalizers.wrap(
-        self.weight_norm,
-        layers.Conv(channels, (3, 3), kernel_init=self.kernel_init,
-                    name="color_conv"), x, train=train)
+    h = self.conv(x, channels, 3, name="color_conv", train=train)
     block = lambda features, scale, name: blocks.ResNetBlock(
-        features, scale, self.norm, self.weight_norm, self.kernel_init,
+        features, scale, self.norm, **self.layer_args,
         shortcut_kernel=self.shortcut_kernel, name=name)
     for s in range(_SUPERBLOCKS):
       for i in range(_BLOCKS_PER_SUPERBLOCK):
@@ -127,4 +101,4 @@ class Discriminator(nn.Module):
         h = block(channels * 2, "down", f"B_{s}_down")(h, train=train, y=y)
         channels *= 2
     h = h.reshape(h.shape[0], -1)
-    return layers.discriminator_logits(self, h, y, train=train)
+    return self.logits(h, y, train=train)

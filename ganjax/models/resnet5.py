@@ -16,6 +16,9 @@ Compare GAN's applied ReLU (after its D normalizer, none by default) to the
 image, the identity on its [0, 1] images. Compare GAN never spectrally
 normalized this G's FC and last conv; here the weight normalizer, if any,
 wraps every layer.
+
+Both networks take `base.Generator`'s and `base.Discriminator`'s fields
+(output_shape or the heads, num_classes, weight_norm, kernel_init).
 """
 
 from typing import Sequence
@@ -25,37 +28,27 @@ import gin
 import jax
 import jax.numpy as jnp
 
+from ganjax.models import base
 from ganjax.models import blocks
 from ganjax.models import layers
 from ganjax.models import normalizers
 
-_INIT = nn.initializers.normal(0.02)
-
 
 @gin.configurable(module="models.resnet5")
-class Generator(nn.Module):
+class Generator(base.Generator):
   """ResNet5 generator for square images of side 4·2ᵏ ≤ 128.
 
   Attributes:
-    output_shape: (H, H, C); set from the data set.
-    num_classes: number of classes of a conditional G (0: unconditional);
-      the normalizers then get the one-hot label.
     ch: channel multiplier.
     channels: multipliers of the FC output and of the 5 blocks' outputs.
     norm: the feature normalizer; None picks batch norm, or conditional batch
       norm for a conditional G.
-    weight_norm: weight normalizer of every layer, or None.
-    kernel_init: initializer of every kernel.
     upsample: "nearest" or "zeros" (Compare GAN's unpooling).
     shortcut_kernel: kernel size of the block shortcuts (Compare GAN: 3).
   """
-  output_shape: Sequence[int]
-  num_classes: int = 0
   ch: int = 64
   channels: Sequence[int] = (8, 8, 4, 4, 2, 1)
   norm: type[nn.Module] | None = None
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
   upsample: str = "nearest"
   shortcut_kernel: int = 3
 
@@ -71,49 +64,33 @@ class Generator(nn.Module):
     up_blocks = blocks.log2_int(side / 4)
     norm = blocks.default_norm(self.norm, self.num_classes)
     width = self.ch * self.channels[0]
-    h = normalizers.wrap(
-        self.weight_norm,
-        nn.Dense(4 * 4 * width, kernel_init=self.kernel_init,
-                 name="fc_noise"), z, train=train)
+    h = self.dense(z, 4 * 4 * width, name="fc_noise", train=train)
     h = h.reshape(-1, 4, 4, width)
     for i, multiplier in enumerate(self.channels[1:]):
       h = blocks.ResNetBlock(
           multiplier * self.ch, "up" if i < up_blocks else "none", norm,
-          self.weight_norm, self.kernel_init,
-          shortcut_kernel=self.shortcut_kernel, upsample=self.upsample,
-          name=f"B{i + 1}")(h, train=train, y=y, z=z)
+          **self.layer_args, shortcut_kernel=self.shortcut_kernel,
+          upsample=self.upsample, name=f"B{i + 1}")(h, train=train, y=y, z=z)
     h = nn.relu(norm(name="final_norm")(h, train=train, y=y, z=z))
     return blocks.image_output(self, h, train=train)
 
 
 @gin.configurable(module="models.resnet5")
-class Discriminator(nn.Module):
+class Discriminator(base.Discriminator):
   """ResNet5 discriminator for square power-of-2 images; one logit per image.
 
   Attributes:
-    num_classes: number of classes of a conditional D (0: unconditional).
     ch: channel multiplier.
     channels: multipliers of the first block's and the 5 blocks' outputs.
     norm: the normalizer in the blocks, not on the image (Compare GAN: none;
       the GAN Landscape paper also compared batch, layer and spectral norm
       here, Compare GAN's normalizing and ReLU'ing the image too).
-    weight_norm: weight normalizer of every layer, or None.
-    kernel_init: initializer of every kernel.
     shortcut_kernel: kernel size of the block shortcuts (Compare GAN: 3).
-    project_y: add the projection term (conditional D only).
-    aux_classifier: sow an auxiliary classifier's logits (conditional only).
-    rotation_head: sow the logits of a 4-way rotation classifier (SSGAN).
   """
-  num_classes: int = 0
   ch: int = 64
   channels: Sequence[int] = (1, 2, 4, 4, 8, 8)
   norm: type[nn.Module] = normalizers.Identity
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
   shortcut_kernel: int = 3
-  project_y: bool = True
-  aux_classifier: bool = False
-  rotation_head: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None, *,
@@ -125,8 +102,8 @@ class Discriminator(nn.Module):
     h = x
     for i, multiplier in enumerate(self.channels):
       h = blocks.ResNetBlock(
-          multiplier * self.ch, "down", self.norm, self.weight_norm,
-          self.kernel_init, shortcut_kernel=self.shortcut_kernel,
-          preactivate=i > 0, name=f"B{i}")(h, train=train, y=y)
+          multiplier * self.ch, "down", self.norm, **self.layer_args,
+          shortcut_kernel=self.shortcut_kernel, preactivate=i > 0,
+          name=f"B{i}")(h, train=train, y=y)
     h = jnp.mean(nn.relu(h), axis=(1, 2))
-    return layers.discriminator_logits(self, h, y, train=train)
+    return self.logits(h, y, train=train)

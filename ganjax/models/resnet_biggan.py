@@ -48,9 +48,10 @@ Differences from Compare GAN, none of which changes the parameter count:
   normalized (Compare GAN's were, with G's spectral norm);
 - several attention blocks are separate blocks (Compare GAN's shared one
   variable scope, so at most one worked).
-"""
 
-from typing import Sequence
+Both networks take `base.Generator`'s and `base.Discriminator`'s fields
+(output_shape or the heads, num_classes, weight_norm, kernel_init).
+"""
 
 import flax.linen as nn
 import gin
@@ -58,11 +59,11 @@ import jax
 import jax.numpy as jnp
 
 from ganjax.models import attention
+from ganjax.models import base
 from ganjax.models import blocks
 from ganjax.models import layers
 from ganjax.models import normalizers
 
-_INIT = nn.initializers.normal(0.02)
 RESOLUTIONS = (32, 64, 128, 256, 512)
 _G_CHANNELS = {
     32: (4, 4, 4, 4),
@@ -85,12 +86,10 @@ _D_ATTENTION = {32: "B1", 64: "B1", 128: "B1", 256: "B2", 512: "B3"}
 
 
 @gin.configurable(module="models.resnet_biggan")
-class Generator(nn.Module):
+class Generator(base.Generator):
   """BigGAN generator for square images of side 32, 64, 128, 256 or 512.
 
   Attributes:
-    output_shape: (side, side, C); set from the data set.
-    num_classes: number of classes of a conditional G (0: unconditional).
     ch: channel multiplier.
     blocks_with_attention: comma-separated blocks followed by self-attention
       (e.g. "B4"; "" for none); None picks Compare GAN's setting for the
@@ -104,13 +103,10 @@ class Generator(nn.Module):
     norm: the blocks' normalizer, given [z chunk, label embedding] (or the z
       chunk alone when unconditional) as y and the z chunk as z.
     final_norm: the normalizer before the last conv (unconditional).
-    weight_norm: weight normalizer of every layer but the embeddings (BigGAN:
-      spectral norm), or None.
-    kernel_init: initializer of every kernel (BigGAN: orthogonal).
+    weight_norm: of every layer but the embeddings; spectral norm, as in
+      BigGAN (its kernel_init: orthogonal).
     upsample: "nearest" or "zeros" (Compare GAN's unpooling).
   """
-  output_shape: Sequence[int]
-  num_classes: int = 0
   ch: int = 96
   blocks_with_attention: str | None = None
   hierarchical_z: bool = True
@@ -121,7 +117,6 @@ class Generator(nn.Module):
   norm: type[nn.Module] = normalizers.ConditionalBatchNorm
   final_norm: type[nn.Module] = normalizers.BatchNorm
   weight_norm: type[nn.Module] | None = normalizers.SpectralNorm
-  kernel_init: layers.Initializer = _INIT
   upsample: str = "nearest"
 
   @nn.compact
@@ -146,58 +141,42 @@ class Generator(nn.Module):
         z, y, num_blocks, self.hierarchical_z, name)
 
     width = self.ch * multipliers[0]
-    h = normalizers.wrap(
-        self.weight_norm,
-        nn.Dense(4 * 4 * width, kernel_init=self.kernel_init,
-                 name="fc_noise"), z0, train=train)
+    h = self.dense(z0, 4 * 4 * width, name="fc_noise", train=train)
     h = h.reshape(-1, 4, 4, width)
     for i, multiplier in enumerate(multipliers[1:]):
       block_name = f"B{i + 1}"
       condition = z_blocks[i] if y is None else y_blocks[i]
       h = blocks.ResNetBlock(
-          self.ch * multiplier, "up", self.norm, self.weight_norm,
-          self.kernel_init, shortcut_kernel=1, upsample=self.upsample,
-          name=block_name)(h, train=train, y=condition, z=z_blocks[i])
+          self.ch * multiplier, "up", self.norm, **self.layer_args,
+          shortcut_kernel=1, upsample=self.upsample, name=block_name)(
+              h, train=train, y=condition, z=z_blocks[i])
       if block_name in with_attention:
         h = attention.NonLocalBlock(
-            self.weight_norm, self.kernel_init,
-            name=f"non_local_{block_name}")(h, train=train)
+            **self.layer_args, name=f"non_local_{block_name}")(h, train=train)
     h = nn.relu(self.final_norm(name="final_norm")(h, train=train))
     return blocks.image_output(self, h, train=train)
 
 
 @gin.configurable(module="models.resnet_biggan")
-class Discriminator(nn.Module):
+class Discriminator(base.Discriminator):
   """BigGAN discriminator for square images of side 32 to 512; one logit each.
 
   Class-conditional when `num_classes` > 0, through the projection term
   and/or an AC-GAN classifier whose logits are sown as "class_logits".
 
   Attributes:
-    num_classes: number of classes of a conditional D (0: unconditional).
     ch: channel multiplier.
     blocks_with_attention: comma-separated blocks followed by self-attention;
       None picks Compare GAN's setting for the resolution (`_D_ATTENTION`).
-    project_y: add the projection term (conditional D only).
-    aux_classifier: sow an auxiliary classifier's logits (conditional only).
-    rotation_head: sow the logits of a 4-way rotation classifier (SSGAN).
     norm: the normalizer in the blocks (Compare GAN: none).
-    weight_norm: weight normalizer of every layer (BigGAN: spectral norm), or
-      None.
-    kernel_init: initializer of every kernel (the projection embedding is
-      Glorot-normal, as in Compare GAN).
+    weight_norm: spectral norm, as in BigGAN.
     identity_skip: where a block keeps the channels, add its (pooled) input
       as in most ResNets; Compare GAN (False) has no skip connection there.
   """
-  num_classes: int = 0
   ch: int = 96
   blocks_with_attention: str | None = None
-  project_y: bool = True
-  aux_classifier: bool = False
-  rotation_head: bool = False
   norm: type[nn.Module] = normalizers.Identity
   weight_norm: type[nn.Module] | None = normalizers.SpectralNorm
-  kernel_init: layers.Initializer = _INIT
   identity_skip: bool = False
 
   @nn.compact
@@ -220,12 +199,11 @@ class Discriminator(nn.Module):
         shortcut = "identity" if self.identity_skip else "none"
       h = blocks.ResNetBlock(
           features, "none" if i == len(multipliers) - 1 else "down",
-          self.norm, self.weight_norm, self.kernel_init, shortcut=shortcut,
+          self.norm, **self.layer_args, shortcut=shortcut,
           shortcut_kernel=1, preactivate=i > 0, name=block_name)(
               h, train=train, y=y)
       if block_name in with_attention:
         h = attention.NonLocalBlock(
-            self.weight_norm, self.kernel_init,
-            name=f"non_local_{block_name}")(h, train=train)
+            **self.layer_args, name=f"non_local_{block_name}")(h, train=train)
     h = jnp.sum(nn.relu(h), axis=(1, 2))
-    return layers.discriminator_logits(self, h, y, train=train)
+    return self.logits(h, y, train=train)

@@ -27,13 +27,14 @@ D: conv3×3 → blocks → ReLU → global sum pool (Compare GAN's docstring say
 
 Parameters at 128 with z_dim 128, conditional on 1000 classes: G 50,244,484,
 D 34,590,210, as Compare GAN's. As in `resnet_biggan`, G's blocks default to
-conditional batch norm and all layers to spectral norm. Differences from Compare GAN that keep the
-count: nearest-neighbour upsampling by default (`upsample="zeros"` for its
-unpooling), ganjax's conditional batch norm (γ = 1 + W_γ y), and no
-`experimental_fast_conv_to_rgb`.
-"""
+conditional batch norm and all layers to spectral norm. Differences from
+Compare GAN that keep the count: nearest-neighbour upsampling by default
+(`upsample="zeros"` for its unpooling), ganjax's conditional batch norm
+(γ = 1 + W_γ y), and no `experimental_fast_conv_to_rgb`.
 
-from typing import Sequence
+Both networks take `base.Generator`'s and `base.Discriminator`'s fields
+(output_shape or the heads, num_classes, weight_norm, kernel_init).
+"""
 
 import flax.linen as nn
 import gin
@@ -41,11 +42,11 @@ import jax
 import jax.numpy as jnp
 
 from ganjax.models import attention
+from ganjax.models import base
 from ganjax.models import blocks
 from ganjax.models import layers
 from ganjax.models import normalizers
 
-_INIT = nn.initializers.normal(0.02)
 RESOLUTIONS = (32, 64, 128, 256, 512)
 _G_CHANNELS = {
     32: (4,) * 8,
@@ -64,22 +65,18 @@ _D_CHANNELS = {
 _ATTENTION_SIDE = 64
 
 
-class BottleneckBlock(nn.Module):
+class BottleneckBlock(base.Layers):
   """BigGAN-deep's residual block with a bottleneck and an identity skip.
 
-  Attributes:
+  Attributes (and `base.Layers`' weight_norm and kernel_init):
     features: output channels.
     scale: "up", "down" or "none".
     norm: the feature normalizer, called with the block's y and z.
-    weight_norm: weight normalizer of the convs, or None.
-    kernel_init: initializer of the conv kernels.
     upsample: "nearest" or "zeros" (Compare GAN's unpooling).
   """
   features: int
   scale: str = "none"
   norm: type[nn.Module] = normalizers.Identity
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
   upsample: str = "nearest"
 
   @nn.compact
@@ -89,10 +86,7 @@ class BottleneckBlock(nn.Module):
     bottleneck = max(in_channels, self.features) // 4
 
     def conv(h: jax.Array, features: int, kernel: int, name: str) -> jax.Array:
-      return normalizers.wrap(
-          self.weight_norm,
-          layers.Conv(features, (kernel, kernel), kernel_init=self.kernel_init,
-                      name=name), h, train=train)
+      return self.conv(h, features, kernel, name=name, train=train)
 
     def norm(h: jax.Array, name: str) -> jax.Array:
       return nn.relu(self.norm(name=name)(h, train=train, y=y, z=z))
@@ -121,12 +115,10 @@ class BottleneckBlock(nn.Module):
 
 
 @gin.configurable(module="models.resnet_biggan_deep")
-class Generator(nn.Module):
+class Generator(base.Generator):
   """BigGAN-deep generator for square images of side 32 to 512.
 
   Attributes:
-    output_shape: (side, side, C); set from the data set.
-    num_classes: number of classes of a conditional G (0: unconditional).
     ch: channel multiplier.
     embed_y: condition on a learned label embedding instead of the one-hot
       label.
@@ -134,19 +126,16 @@ class Generator(nn.Module):
     norm: the blocks' normalizer, given [z, label embedding] (or z alone when
       unconditional) as both y and z.
     final_norm: the normalizer before the last conv (unconditional).
-    weight_norm: weight normalizer of every layer but the embedding, or None.
-    kernel_init: initializer of every kernel.
+    weight_norm: of every layer but the embedding; spectral norm, as in
+      BigGAN-deep.
     upsample: "nearest" or "zeros" (Compare GAN's unpooling).
   """
-  output_shape: Sequence[int]
-  num_classes: int = 0
   ch: int = 128
   embed_y: bool = True
   embed_y_dim: int = 128
   norm: type[nn.Module] = normalizers.ConditionalBatchNorm
   final_norm: type[nn.Module] = normalizers.BatchNorm
   weight_norm: type[nn.Module] | None = normalizers.SpectralNorm
-  kernel_init: layers.Initializer = _INIT
   upsample: str = "nearest"
 
   @nn.compact
@@ -162,47 +151,32 @@ class Generator(nn.Module):
                      kernel_init=self.kernel_init, name="embed_y")(y)
       z = jnp.concatenate([z, y], axis=-1)
     width = self.ch * multipliers[0]
-    h = normalizers.wrap(
-        self.weight_norm,
-        nn.Dense(4 * 4 * width, kernel_init=self.kernel_init,
-                 name="fc_noise"), z, train=train)
+    h = self.dense(z, 4 * 4 * width, name="fc_noise", train=train)
     h = h.reshape(-1, 4, 4, width)
     for i, multiplier in enumerate(multipliers[1:]):
       scale = "up" if i % 2 else "none"
       h = BottleneckBlock(
-          self.ch * multiplier, scale, self.norm, self.weight_norm,
-          self.kernel_init, self.upsample, name=f"B{i + 1}")(
-              h, train=train, y=z, z=z)
+          self.ch * multiplier, scale, self.norm, upsample=self.upsample,
+          **self.layer_args, name=f"B{i + 1}")(h, train=train, y=z, z=z)
       if scale == "up" and h.shape[1] == _ATTENTION_SIDE:
-        h = attention.NonLocalBlock(self.weight_norm, self.kernel_init,
+        h = attention.NonLocalBlock(**self.layer_args,
                                     name="non_local_block")(h, train=train)
     h = nn.relu(self.final_norm(name="final_norm")(h, train=train))
     return blocks.image_output(self, h, train=train)
 
 
 @gin.configurable(module="models.resnet_biggan_deep")
-class Discriminator(nn.Module):
+class Discriminator(base.Discriminator):
   """BigGAN-deep discriminator for square images of side 32 to 512.
 
   Attributes:
-    num_classes: number of classes of a conditional D (0: unconditional).
     ch: channel multiplier.
-    project_y: add the projection term (conditional D only).
-    aux_classifier: sow an auxiliary classifier's logits (conditional only).
-    rotation_head: sow the logits of a 4-way rotation classifier (SSGAN).
     norm: the normalizer in the blocks (Compare GAN: none).
-    weight_norm: weight normalizer of every layer, or None.
-    kernel_init: initializer of every kernel (the projection embedding is
-      Glorot-normal).
+    weight_norm: spectral norm, as in BigGAN-deep.
   """
-  num_classes: int = 0
   ch: int = 128
-  project_y: bool = True
-  aux_classifier: bool = False
-  rotation_head: bool = False
   norm: type[nn.Module] = normalizers.Identity
   weight_norm: type[nn.Module] | None = normalizers.SpectralNorm
-  kernel_init: layers.Initializer = _INIT
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None, *,
@@ -211,18 +185,15 @@ class Discriminator(nn.Module):
     side = blocks.square_resolution(x.shape[1:3], RESOLUTIONS,
                                     "models.resnet_biggan_deep.Discriminator")
     multipliers = _D_CHANNELS[side]
-    h = normalizers.wrap(
-        self.weight_norm,
-        layers.Conv(self.ch * multipliers[0], (3, 3),
-                    kernel_init=self.kernel_init, name="initial_conv"), x,
-        train=train)
+    h = self.conv(x, self.ch * multipliers[0], 3, name="initial_conv",
+                  train=train)
     for i, multiplier in enumerate(multipliers[1:]):
       scale = "none" if i % 2 else "down"
       h = BottleneckBlock(
-          self.ch * multiplier, scale, self.norm, self.weight_norm,
-          self.kernel_init, name=f"B{i + 1}")(h, train=train, y=y)
+          self.ch * multiplier, scale, self.norm, **self.layer_args,
+          name=f"B{i + 1}")(h, train=train, y=y)
       if scale == "none" and h.shape[1] == _ATTENTION_SIDE:
-        h = attention.NonLocalBlock(self.weight_norm, self.kernel_init,
+        h = attention.NonLocalBlock(**self.layer_args,
                                     name="non_local_block")(h, train=train)
     h = jnp.sum(nn.relu(h), axis=(1, 2))
-    return layers.discriminator_logits(self, h, y, train=train)
+    return self.logits(h, y, train=train)

@@ -16,32 +16,30 @@ conv3×3 → pool on the image itself, as SN-GAN's "optimized" first block
 applied ReLU (after its D normalizer, none by default) to the image, the
 identity on its [0, 1] images; on [-1, 1] images it would zero the negative
 pixels of the residual branch.
-"""
 
-from typing import Sequence
+Both networks take `base.Generator`'s and `base.Discriminator`'s fields
+(output_shape or the heads, num_classes, weight_norm, kernel_init).
+"""
 
 import flax.linen as nn
 import gin
 import jax
 import jax.numpy as jnp
 
+from ganjax.models import base
 from ganjax.models import blocks
 from ganjax.models import layers
 from ganjax.models import normalizers
 
-_INIT = nn.initializers.normal(0.02)
-
 
 @gin.configurable(module="models.resnet_cifar")
-class Generator(nn.Module):
+class Generator(base.Generator):
   """ResNet generator for 32×32 images.
 
   Class-conditional when `num_classes` > 0: the normalizers get the one-hot
   label (or its embedding, or [z chunk, label] with `hierarchical_z`).
 
   Attributes:
-    output_shape: (32, 32, C); set from the data set.
-    num_classes: number of classes of a conditional G (0: unconditional).
     ch: channels of every block.
     hierarchical_z: split z into 4 chunks, one for the FC layer and one per
       block (concatenated to the label for conditional batch norm).
@@ -49,21 +47,14 @@ class Generator(nn.Module):
     embed_y: replace the one-hot label by a learned linear map to z's size.
     norm: the feature normalizer; None picks batch norm, or conditional batch
       norm for a conditional G.
-    weight_norm: weight normalizer of every layer (e.g. spectral norm), or
-      None.
-    kernel_init: initializer of every kernel.
     upsample: "nearest" or "zeros" (Compare GAN's unpooling).
     shortcut_kernel: kernel size of the block shortcuts (Compare GAN: 3).
   """
-  output_shape: Sequence[int]
-  num_classes: int = 0
   ch: int = 256
   hierarchical_z: bool = False
   embed_z: bool = False
   embed_y: bool = False
   norm: type[nn.Module] | None = None
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
   upsample: str = "nearest"
   shortcut_kernel: int = 3
 
@@ -76,10 +67,7 @@ class Generator(nn.Module):
     norm = blocks.default_norm(self.norm, self.num_classes)
 
     def dense(h: jax.Array, features: int, name: str) -> jax.Array:
-      return normalizers.wrap(
-          self.weight_norm,
-          nn.Dense(features, kernel_init=self.kernel_init, name=name), h,
-          train=train)
+      return self.dense(h, features, name=name, train=train)
 
     z_dim = z.shape[-1]
     if self.embed_z:
@@ -92,7 +80,7 @@ class Generator(nn.Module):
     h = dense(z0, 4 * 4 * self.ch, "fc_noise").reshape(-1, 4, 4, self.ch)
     for i in range(num_blocks):
       h = blocks.ResNetBlock(
-          self.ch, "up", norm, self.weight_norm, self.kernel_init,
+          self.ch, "up", norm, **self.layer_args,
           shortcut_kernel=self.shortcut_kernel, upsample=self.upsample,
           name=f"B{i + 1}")(h, train=train, y=y_blocks[i], z=z_blocks[i])
     h = nn.relu(norm(name="final_norm")(h, train=train, y=y, z=z))
@@ -100,38 +88,26 @@ class Generator(nn.Module):
 
 
 @gin.configurable(module="models.resnet_cifar")
-class Discriminator(nn.Module):
+class Discriminator(base.Discriminator):
   """ResNet discriminator for 32×32 images; one logit per image.
 
   Class-conditional when `num_classes` > 0, through the projection term
   ⟨embed(y), features⟩ (Miyato & Koyama 2018) and/or an AC-GAN classifier
   whose logits are sown as "class_logits". Compare GAN's `project_y` default
   was False; here D only gets labels in a conditional GAN, so it is True.
+  The projection embedding is Glorot-normal (Compare GAN used N(0, 0.02²)
+  for this model's).
 
   Attributes:
-    num_classes: number of classes of a conditional D (0: unconditional).
     ch: channels of every block.
     norm: the normalizer in the blocks, not on the image (Compare GAN: none;
       layer norm gives its `D.layer_norm = True`, which also normalized and
       ReLU'd the image in the first block).
-    weight_norm: weight normalizer of every layer (e.g. spectral norm), or
-      None.
-    kernel_init: initializer of every kernel (the projection embedding is
-      Glorot-normal; Compare GAN used N(0, 0.02²) for this model's).
     shortcut_kernel: kernel size of the block shortcuts (Compare GAN: 3).
-    project_y: add the projection term (conditional D only).
-    aux_classifier: sow an auxiliary classifier's logits (conditional only).
-    rotation_head: sow the logits of a 4-way rotation classifier (SSGAN).
   """
-  num_classes: int = 0
   ch: int = 128
   norm: type[nn.Module] = normalizers.Identity
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
   shortcut_kernel: int = 3
-  project_y: bool = True
-  aux_classifier: bool = False
-  rotation_head: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None, *,
@@ -140,8 +116,8 @@ class Discriminator(nn.Module):
     h = x
     for i, scale in enumerate(("down", "down", "none", "none")):
       h = blocks.ResNetBlock(
-          self.ch, scale, self.norm, self.weight_norm, self.kernel_init,
+          self.ch, scale, self.norm, **self.layer_args,
           shortcut_kernel=self.shortcut_kernel, preactivate=i > 0,
           name=f"B{i + 1}")(h, train=train, y=y)
     h = jnp.mean(nn.relu(h), axis=(1, 2))
-    return layers.discriminator_logits(self, h, y, train=train)
+    return self.logits(h, y, train=train)

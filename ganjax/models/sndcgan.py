@@ -14,43 +14,37 @@ D: conv3×3 ch, 4×4/2 2ch, 3×3 2ch, 4×4/2 4ch, 3×3 4ch, 4×4/2 8ch, 3×3 8ch
 
 Compare GAN never spectrally normalized this G's layers; here the weight
 normalizer, if any, wraps every layer.
+
+Both networks take `base.Generator`'s and `base.Discriminator`'s fields
+(output_shape or the heads, num_classes, weight_norm, kernel_init).
 """
 
 import math
-from typing import Sequence
 
 import flax.linen as nn
 import gin
 import jax
 import jax.numpy as jnp
 
+from ganjax.models import base
 from ganjax.models import blocks
 from ganjax.models import layers
 from ganjax.models import normalizers
 
-_INIT = nn.initializers.normal(0.02)
-
 
 @gin.configurable(module="models.sndcgan")
-class Generator(nn.Module):
+class Generator(base.Generator):
   """SNDCGAN generator for images of `output_shape`.
 
+  A conditional G's normalizers get the one-hot label.
+
   Attributes:
-    output_shape: (H, W, C) of one image; set from the data set.
-    num_classes: number of classes of a conditional G (0: unconditional);
-      the normalizers then get the one-hot label.
     ch: channels of the last hidden layer.
     norm: the feature normalizer; None picks batch norm, or conditional batch
       norm for a conditional G.
-    weight_norm: weight normalizer of every layer, or None.
-    kernel_init: initializer of every kernel.
   """
-  output_shape: Sequence[int]
-  num_classes: int = 0
   ch: int = 64
   norm: type[nn.Module] | None = None
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
 
   @nn.compact
   def __call__(self, z: jax.Array, y: jax.Array | None = None, *,
@@ -68,18 +62,11 @@ class Generator(nn.Module):
 
     def deconv(h: jax.Array, features: int, kernel: int, stride: int,
                level: int, name: str) -> jax.Array:
-      return normalizers.wrap(
-          self.weight_norm,
-          blocks.ConvTransposeTo(features, (kernel, kernel), (stride, stride),
-                                 kernel_init=self.kernel_init,
-                                 output_hw=sides[level], name=name), h,
-          train=train)
+      return self.conv_transpose(h, features, kernel, stride, sides[level],
+                                 name=name, train=train)
 
     h8, w8 = sides[3]
-    h = normalizers.wrap(
-        self.weight_norm,
-        nn.Dense(h8 * w8 * 8 * self.ch, kernel_init=self.kernel_init,
-                 name="fc"), z, train=train)
+    h = self.dense(z, h8 * w8 * 8 * self.ch, name="fc", train=train)
     h = norm(h, "bn1").reshape(-1, h8, w8, 8 * self.ch)
     for i, (multiplier, level) in enumerate(((4, 2), (2, 1), (1, 0))):
       h = deconv(h, multiplier * self.ch, 4, 2, level, f"deconv{i + 2}")
@@ -88,29 +75,18 @@ class Generator(nn.Module):
 
 
 @gin.configurable(module="models.sndcgan")
-class Discriminator(nn.Module):
+class Discriminator(base.Discriminator):
   """SNDCGAN discriminator; one logit per image.
 
+  SN-GAN gives it spectral norm as its weight normalizer.
+
   Attributes:
-    num_classes: number of classes of a conditional D (0: unconditional).
     ch: channels of the first conv.
     norm: a normalizer after every conv but the first (none by default;
       Compare GAN's v3 SNDCGAN D had no normalizer slot).
-    weight_norm: weight normalizer of every layer (SN-GAN: spectral norm), or
-      None.
-    kernel_init: initializer of every kernel.
-    project_y: add the projection term (conditional D only).
-    aux_classifier: sow an auxiliary classifier's logits (conditional only).
-    rotation_head: sow the logits of a 4-way rotation classifier (SSGAN).
   """
-  num_classes: int = 0
   ch: int = 64
   norm: type[nn.Module] = normalizers.Identity
-  weight_norm: type[nn.Module] | None = None
-  kernel_init: layers.Initializer = _INIT
-  project_y: bool = True
-  aux_classifier: bool = False
-  rotation_head: bool = False
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None, *,
@@ -120,13 +96,10 @@ class Discriminator(nn.Module):
     convs = ((1, 3, 1), (2, 4, 2), (2, 3, 1), (4, 4, 2), (4, 3, 1), (8, 4, 2),
              (8, 3, 1))
     for i, (multiplier, kernel, stride) in enumerate(convs):
-      h = normalizers.wrap(
-          self.weight_norm,
-          layers.Conv(multiplier * self.ch, (kernel, kernel), (stride, stride),
-                      kernel_init=self.kernel_init, name=f"conv{i + 1}"), h,
-          train=train)
+      h = self.conv(h, multiplier * self.ch, kernel, stride,
+                    name=f"conv{i + 1}", train=train)
       if i > 0:
         h = self.norm(name=f"bn{i + 1}")(h, train=train, y=y)
       h = nn.leaky_relu(h, 0.1)
     h = h.reshape(h.shape[0], -1)
-    return layers.discriminator_logits(self, h, y, train=train)
+    return self.logits(h, y, train=train)

@@ -115,19 +115,6 @@ def test_resnet_block_conditions_its_normalizers():
   assert params["bn2"]["beta"]["kernel"] == (7, 5)
 
 
-def test_conv_transpose_to_can_be_spectrally_normalized():
-  x = jax.ShapeDtypeStruct((2, 7, 7, 3), jnp.float32)
-  layer = blocks.ConvTransposeTo(5, (4, 4), output_hw=(14, 14))
-  wrapped = normalizers.SpectralNorm(layer=layer)
-  variables = jax.eval_shape(
-      lambda x: wrapped.init(jax.random.key(0), x, train=False), x)
-  out = jax.eval_shape(
-      lambda v, x: wrapped.apply(v, x, train=True, mutable=True)[0],
-      variables, x)
-  assert out.shape == (2, 14, 14, 5)
-  assert "spectral_norm" in variables
-
-
 def _conv3x3(x, kernel, bias):
   """NumPy "SAME" 3×3 convolution, NHWC × HWIO."""
   padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
