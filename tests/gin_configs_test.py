@@ -13,7 +13,7 @@ from ganjax.core import gan as gan_lib
 from ganjax.core import steps
 from ganjax.run import config
 from ganjax.run import experiment as experiment_lib
-from ganjax.run import train
+from ganjax.run import group
 from ganjax.studies import spec
 
 _EXPERIMENTS = sorted(glob.glob(os.path.join(config.CONFIG_DIR, "experiments",
@@ -174,7 +174,7 @@ def _computation(study, trial):
   config.parse(study.gin_files, [*study.bindings, *trial.bindings])
   try:
     exp = experiment_lib.make_experiment()
-    return train._computation(exp, jax.eval_shape(exp.init_state))
+    return group._computation(exp, jax.eval_shape(exp.init_state))
   finally:
     gin.clear_config()
 
@@ -190,9 +190,9 @@ def test_vmapped_settings_of_a_study_share_their_computation(
   groups = study.groups()
   with_penalty = [g for g in groups
                   if any("GAN.penalty =" in b for b in g[0].bindings)]
-  for group in [groups[0], *with_penalty[:1]]:
-    first, other = group[0], next(t for t in group
-                                  if t.setting != group[0].setting)
+  for trials in [groups[0], *with_penalty[:1]]:
+    first, other = trials[0], next(t for t in trials
+                                  if t.setting != trials[0].setting)
     assert first.values != other.values
     assert _computation(study, first) == _computation(study, other)
 

@@ -93,7 +93,7 @@ def test_a_group_that_cannot_go_on_together_goes_on_alone(tmp_path, clean_gin,
     calls.append("together" if bindings else os.path.basename(workdir))
     if bindings:
       assert bindings == [t.bindings for t in study.groups()[0]]
-      raise runner.train.GroupApartError("apart")
+      raise runner.group.GroupApartError("apart")
 
   monkeypatch.setattr(runner.train, "train", fake_train)
   runner.run(study, str(tmp_path), worker=0, num_workers=2)
@@ -108,7 +108,7 @@ def test_a_vmapped_axis_that_changes_the_step_is_refused(tmp_path, clean_gin,
   assert len(study.groups()) == 1
 
   def fake_train(workdir, bindings=None):
-    raise runner.train.GroupMismatchError("the step differs")
+    raise runner.group.GroupMismatchError("the step differs")
 
   monkeypatch.setattr(runner.train, "train", fake_train)
   with pytest.raises(ValueError, match=r"the step differs\nstudy.vmap_axes "

@@ -18,6 +18,7 @@ from absl import logging
 import gin
 
 from ganjax.run import config
+from ganjax.run import group
 from ganjax.run import guard
 from ganjax.run import run_lock
 from ganjax.run import train
@@ -71,10 +72,10 @@ def _train_together(study: spec_lib.Study, workdir: str,
   try:
     train.train([trial_dir(workdir, t) for t in trials],
                 bindings=[t.bindings for t in trials])
-  except train.GroupMismatchError as e:
+  except group.GroupMismatchError as e:
     raise ValueError(f"{e}\nstudy.vmap_axes {study.vmap_axes}: remove the "
                      "axes that change more than that.") from e
-  except (train.GroupDivergedError, train.GroupApartError) as e:
+  except (group.GroupDivergedError, group.GroupApartError) as e:
     logging.warning("%s\nTraining trials %s one by one.", e,
                     [t.name for t in trials])
     for trial in trials:
@@ -99,8 +100,8 @@ def run(study: spec_lib.Study, workdir: str, worker: int = 0,
   if not 0 <= worker < num_workers:
     raise ValueError(f"worker {worker} is not one of {num_workers} workers.")
   try:
-    for group in study.groups()[worker::num_workers]:
-      pending = [t for t in group if status(workdir, t) is None]
+    for trials in study.groups()[worker::num_workers]:
+      pending = [t for t in trials if status(workdir, t) is None]
       for trial in pending:
         os.makedirs(trial_dir(workdir, trial), exist_ok=True)
       try:

@@ -159,7 +159,7 @@ def make_study(gin_files: Sequence[str] = gin.REQUIRED,
     vmap_axes: axes whose settings are trained together too: those that
       change only values the train step reads from the state (learning
       rates, the optimizers' other numbers, `GAN.penalty_weight`), checked
-      when the group starts (`train.GroupMismatchError`).
+      when the group starts (`group.GroupMismatchError`).
     sample_seed: seeds the draws of the random axes.
 
   Returns:

@@ -15,6 +15,7 @@ from ganjax.core import progressive
 from ganjax.models import blocks
 from ganjax.run import config
 from ganjax.run import experiment as experiment_lib
+from ganjax.run import settings as settings_lib
 from ganjax.run import train
 from tests import paths
 
@@ -179,7 +180,7 @@ def test_every_levels_batch_must_split_over_the_devices(clean_gin):
 
 
 def test_a_level_ends_with_samples_a_checkpoint_and_scores():
-  settings = train._Settings(  # pylint: disable=protected-access
+  settings = settings_lib.Settings(
       num_steps=100, log_every=0, sample_every=0, checkpoint_every=0,
       eval_every=100, max_checkpoints=3, keep_checkpoint_every=0,
       num_sample_images=4)

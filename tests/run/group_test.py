@@ -1,6 +1,6 @@
-"""Tests of ganjax.run.train with `seeds` or `bindings`: runs trained together
-in one vmapped step match the same runs trained one by one, and stay ordinary
-runs."""
+"""Tests of ganjax.run.group (`train.train` with `seeds` or `bindings`): runs
+trained together in one vmapped step match the same runs trained one by
+one, and stay ordinary runs."""
 
 import os
 import re
@@ -10,9 +10,10 @@ import jax
 import numpy as np
 import pytest
 
+from ganjax.run import group
 from ganjax.run import guard
 from ganjax.run import preemption
-from ganjax.run import train
+
 from tests.run.train_test import _hook_batch
 from tests.run.train_test import _signal_at
 from tests.run.train_test import _train
@@ -86,13 +87,13 @@ def test_sigterm_stops_the_group_after_one_step_and_it_resumes(
 
 def test_diverged_seed_stops_the_group_naming_it(tmp_path):
   workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
-  with pytest.raises(train.GroupDivergedError,
+  with pytest.raises(group.GroupDivergedError,
                      match=r"Non-finite values at step \d+ \(.*\) in "
                      r".*a\. Runs trained together do not roll back"):
     _train(workdirs, 6, seeds=[3, 5], gin_bindings=[
         "discriminator/optax.adam.learning_rate = 1e30",
         "generator/optax.adam.learning_rate = 1e30"])
-  assert issubclass(train.GroupDivergedError, guard.DivergedError)
+  assert issubclass(group.GroupDivergedError, guard.DivergedError)
 
 
 def test_seeds_need_one_workdir_each(tmp_path):
@@ -105,7 +106,7 @@ def test_seeds_need_one_workdir_each(tmp_path):
 def test_seeds_at_different_steps_cannot_go_on_together(tmp_path):
   workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
   _train(workdirs[0], 3, gin_bindings=["experiment.seed = 3"])
-  with pytest.raises(train.GroupApartError,
+  with pytest.raises(group.GroupApartError,
                      match=r"different steps \(\[3, None\]"):
     _train(workdirs, 6, seeds=[3, 5])
 
@@ -145,7 +146,7 @@ def test_hyperparameters_trained_together_match_one_by_one(tmp_path):
 def test_runs_that_compute_differently_are_not_trained_together(
     tmp_path, name, values, match):
   workdirs = [str(tmp_path / "a"), str(tmp_path / "b")]
-  with pytest.raises(train.GroupMismatchError, match=match):
+  with pytest.raises(group.GroupMismatchError, match=match):
     _train(workdirs, 3, gin_bindings=[
         "models.mlp.Generator.kernel_init = @initializers.normal()"],
            bindings=[[f"{name} = {v}"] for v in values])
