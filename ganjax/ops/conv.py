@@ -8,10 +8,11 @@ convolution runs as strided slices of the padded input and one matmul
 F(2×2, 3×3). Other backends keep `lax.conv_general_dilated`; the choice is
 made per platform when a function is compiled, so one model serves all
 backends. The lowering is a switch (`set_cpu_lowering`, environment variable
-GANJAX_CPU_CONV=xla|im2col). Its default, im2col, is what won on the AVX2
-CPU where it was measured (benchmarks/README.md, `step_throughput.py`, whose
-`--cpu_conv` times both); it can go once XLA:CPU's own convolutions are as
-fast (jax-ml/jax#23783).
+GANJAX_CPU_CONV=xla|im2col). Its default, im2col, is the faster on every
+network measured (`benchmarks/step_throughput.py --cpu_conv=im2col,xla`,
+recorded in benchmarks/README.md: 1.4× to 13.6× XLA's convolutions on a
+2-core AVX2 EPYC, 2026-12-07); it can go once XLA:CPU's own convolutions are
+as fast (jax-ml/jax#23783).
 """
 
 import functools
