@@ -13,7 +13,9 @@ import pathlib
 
 import pytest
 
-_PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "ganjax"
+from tests import paths
+
+_PACKAGE = pathlib.Path(paths.REPO) / "ganjax"
 # Each room and the rooms it may import (besides itself and console).
 _ALLOWED = {
     "ops": set(),

@@ -2,13 +2,15 @@
 
 `Layers` is the one place that builds a network's dense, conv and transposed
 conv layers: each with the network's kernel initializer and through its
-weight normalizer (spectral norm, equalized learning rate, weight norm or
-none). `Generator` and `Discriminator` add the fields every G and every D
+weight normalizer (spectral norm, weight norm or none). The progressive GAN
+(`pggan.py`) is not built on it: its equalized-learning-rate layers and
+per-layer gains are its own. `Generator` and `Discriminator` add the fields every G and every D
 has; D's `logits` turns its last features into the logit and the heads the
 objective terms read (rotation, auxiliary classifier, projection).
 
 The base fields are keyword-only, so an architecture's own fields (some
-without defaults) follow them; gin binds them all by name as before.
+without defaults) follow them; one that changes a base field's default
+redeclares it keyword-only too. gin binds them all by name.
 """
 
 from typing import Any, Sequence

@@ -53,6 +53,8 @@ Both networks take `base.Generator`'s and `base.Discriminator`'s fields
 (output_shape or the heads, num_classes, weight_norm, kernel_init).
 """
 
+import dataclasses
+
 import flax.linen as nn
 import gin
 import jax
@@ -104,7 +106,8 @@ class Generator(base.Generator):
       chunk alone when unconditional) as y and the z chunk as z.
     final_norm: the normalizer before the last conv (unconditional).
     weight_norm: of every layer but the embeddings; spectral norm, as in
-      BigGAN (its kernel_init: orthogonal).
+      BigGAN. (BigGAN's kernels were orthogonal; kernel_init is
+      `base.INIT` unless bound.)
     upsample: "nearest" or "zeros" (Compare GAN's unpooling).
   """
   ch: int = 96
@@ -116,7 +119,8 @@ class Generator(base.Generator):
   embed_bias: bool = False
   norm: type[nn.Module] = normalizers.ConditionalBatchNorm
   final_norm: type[nn.Module] = normalizers.BatchNorm
-  weight_norm: type[nn.Module] | None = normalizers.SpectralNorm
+  weight_norm: type[nn.Module] | None = dataclasses.field(
+      default=normalizers.SpectralNorm, kw_only=True)
   upsample: str = "nearest"
 
   @nn.compact
@@ -176,7 +180,8 @@ class Discriminator(base.Discriminator):
   ch: int = 96
   blocks_with_attention: str | None = None
   norm: type[nn.Module] = normalizers.Identity
-  weight_norm: type[nn.Module] | None = normalizers.SpectralNorm
+  weight_norm: type[nn.Module] | None = dataclasses.field(
+      default=normalizers.SpectralNorm, kw_only=True)
   identity_skip: bool = False
 
   @nn.compact

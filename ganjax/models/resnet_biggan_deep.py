@@ -36,6 +36,8 @@ Both networks take `base.Generator`'s and `base.Discriminator`'s fields
 (output_shape or the heads, num_classes, weight_norm, kernel_init).
 """
 
+import dataclasses
+
 import flax.linen as nn
 import gin
 import jax
@@ -135,7 +137,8 @@ class Generator(base.Generator):
   embed_y_dim: int = 128
   norm: type[nn.Module] = normalizers.ConditionalBatchNorm
   final_norm: type[nn.Module] = normalizers.BatchNorm
-  weight_norm: type[nn.Module] | None = normalizers.SpectralNorm
+  weight_norm: type[nn.Module] | None = dataclasses.field(
+      default=normalizers.SpectralNorm, kw_only=True)
   upsample: str = "nearest"
 
   @nn.compact
@@ -176,7 +179,8 @@ class Discriminator(base.Discriminator):
   """
   ch: int = 128
   norm: type[nn.Module] = normalizers.Identity
-  weight_norm: type[nn.Module] | None = normalizers.SpectralNorm
+  weight_norm: type[nn.Module] | None = dataclasses.field(
+      default=normalizers.SpectralNorm, kw_only=True)
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None, *,

@@ -165,7 +165,8 @@ def restore(checkpoints: ocp.CheckpointManager,
   abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, template)
   fields = {f.name: getattr(abstract, f.name)
             for f in dataclasses.fields(abstract)}
-  former = set(checkpoints.item_metadata(step).keys()) - set(fields)
+  metadata = checkpoints.item_metadata(step)
+  former = set(metadata.keys() if metadata else ()) - set(fields)
   if not former or not former <= set(_FORMER_FIELDS):
     return checkpoints.restore(step, args=ocp.args.StandardRestore(abstract))
   sharding = getattr(abstract.step, "sharding", None)

@@ -173,6 +173,9 @@ def train_group(workdirs: list[str], bindings: list[list[str]],
   """Trains one run per workdir, each with its bindings added to the gin
   config, in one vmapped step (`train.train(..., bindings=...)`)."""
   _check_bindings(workdirs, bindings)
+  # The runs do not roll back together, but each may go on alone under the
+  # guard's policy: a bad guard.* fails now, as for one run.
+  guard.Policy()
   with contextlib.ExitStack() as stack:
     for workdir in workdirs:
       stack.enter_context(run_lock.hold(workdir))

@@ -63,7 +63,7 @@ def train(workdir: str | Sequence[str], num_steps: int = gin.REQUIRED,
       differs from this one (`config.check_unchanged`).
     seeds: train one run per seed, all in one vmapped step, each with this
       config but `experiment.seed` = its seed. Single process; no roll-back
-      on divergence (GroupDivergedError instead).
+      on divergence (group.GroupDivergedError instead).
     bindings: like `seeds`, one run per workdir with these gin bindings
       added to the config, e.g. `["experiment.seed = 1", "LR = 3e-4"]`.
       They may change the seed, the data, and the values the step reads
@@ -75,10 +75,10 @@ def train(workdir: str | Sequence[str], num_steps: int = gin.REQUIRED,
   Raises:
     preemption.Preempted: on SIGTERM/SIGINT, after writing a checkpoint.
     guard.DivergedError: on non-finite values the guard policy gives up on
-      (with `seeds` or `bindings`, GroupDivergedError at the first).
-    GroupApartError: with `seeds` or `bindings`, when the runs' checkpoints
-      are at different steps.
-    GroupMismatchError: when `bindings` change more than they may.
+      (with `seeds` or `bindings`, group.GroupDivergedError at the first).
+    group.GroupApartError: with `seeds` or `bindings`, when the runs'
+      checkpoints are at different steps.
+    group.GroupMismatchError: when `bindings` change more than they may.
   """
   settings = settings_lib.Settings(
       num_steps, log_every, sample_every, checkpoint_every, eval_every,

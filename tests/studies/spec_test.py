@@ -1,11 +1,15 @@
 """Tests of ganjax.studies.spec: expanding a study into trials."""
 
+import os
+
 import gin
 import numpy as np
 import pytest
 
 from ganjax.run import config
 from ganjax.studies import spec
+
+from tests import paths
 
 
 def _study(**kwargs):
@@ -98,7 +102,7 @@ def test_bad_studies_are_refused(kwargs, match):
 
 
 def test_study_files_parse(clean_gin):
-  config.parse(["tests/testdata/tiny_study.gin"], [])
+  config.parse([os.path.join(paths.TESTDATA, "tiny_study.gin")], [])
   study = spec.make_study()
   assert len(study.trials) == 4 and study.metric == "modes"
   gin.clear_config()
