@@ -85,19 +85,28 @@ def test_experiment_parses_and_builds(path, clean_gin, mock_tfds, tmp_path):
   _check_parsed_experiment()
 
 
+def _query(name):
+  try:
+    return gin.query_parameter(name)
+  except ValueError:
+    return None
+
+
 def _parse_experiment(path, tmp_path):
   """Parses an experiment; a run on inferred labels (S²GAN) gets a label
-  file for the mock data in place of its earlier stage's."""
+  file for the mock data in place of its earlier stage's, and one on a
+  subset of the training data a subset the mock data has."""
   labels = str(tmp_path / "labels.npy")
   np.save(labels, np.arange(4) % 10)
   config.parse([path], [])
-  try:
-    label_file = gin.query_parameter("datasets.tfds.label_file")
-  except ValueError:
-    label_file = None
-  if label_file is not None:
+  mock = []
+  if _query("datasets.tfds.label_file") is not None:
+    mock.append(f"datasets.tfds.label_file = '{labels}'")
+  if _query("datasets.tfds.train_examples") is not None:
+    mock.append("datasets.tfds.train_examples = 3")
+  if mock:
     gin.clear_config()
-    config.parse([path], [f"datasets.tfds.label_file = '{labels}'"])
+    config.parse([path], mock)
 
 
 @pytest.mark.parametrize("path", _EXPERIMENTS, ids=_name)

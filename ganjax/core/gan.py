@@ -55,6 +55,7 @@ class GAN:
   label_distribution: str = "uniform"
   terms: tuple[terms_lib.Term, ...] = ()
   adversarial_weight: float = 1.0
+  penalty_every: int = 1
   separate_d_calls: bool = False
   compute_dtype: str = "float32"
   matmul_precision: str = "default"
@@ -77,7 +78,8 @@ class GAN:
     """The terms of D's and G's objectives: the adversarial one (the loss
     and the penalty), then `terms`."""
     return (terms_lib.Adversarial(self.loss, self.penalty,
-                                  self.adversarial_weight), *self.terms)
+                                  self.adversarial_weight,
+                                  self.penalty_every), *self.terms)
 
   @property
   def d_heads(self) -> dict[str, str]:
@@ -215,6 +217,7 @@ def make_gan(data_spec: dataset.DataSpec,
              z_dim: int = 128,
              prior: str = "normal",
              disc_iters: int = 1,
+             penalty_every: int = 1,
              ema_decay: float | None = 0.9999,
              ema_start_step: int = 40_000,
              conditional: bool = False,
@@ -241,6 +244,8 @@ def make_gan(data_spec: dataset.DataSpec,
     z_dim: latent dimension.
     prior: "normal" (N(0, I)) or "uniform" (U[-1, 1], Compare GAN's default).
     disc_iters: D updates per G update (k in Goodfellow et al. 2014).
+    penalty_every: lazy regularization (Karras et al. 2020): the penalty in
+      every k-th D update only, times k (StyleGAN2's R1: 16); 1: every one.
     ema_decay: decay of the EMA of G's weights, or None to keep no EMA.
     ema_start_step: G step from which the EMA averages; before it the EMA
       copies G's weights (Compare GAN: 0.9999 from step 40k).
@@ -249,7 +254,8 @@ def make_gan(data_spec: dataset.DataSpec,
       (the real batch's labels; Compare GAN's fit_label_distribution).
     terms: the objective's other terms (`terms.*`: SSGAN's rotation,
       S3GAN's label predictor, AC-GAN's classifier, BigGAN's orthogonal
-      regularization), each added to D's and/or G's loss.
+      regularization, consistency and LeCam regularization), each added to
+      D's and/or G's loss, and D's input augmentations (DiffAugment, ADA).
     adversarial_weight: weight of the GAN loss and the penalty; 0 trains
       the other terms alone (S²GAN's rotation-only first stage, Compare
       GAN's `self_supervision = "rotation_only"`).
@@ -278,6 +284,8 @@ def make_gan(data_spec: dataset.DataSpec,
                        f"{value!r}.")
   if disc_iters < 1:
     raise ValueError(f"GAN.disc_iters must be >= 1, got {disc_iters}.")
+  if penalty_every < 1:
+    raise ValueError(f"GAN.penalty_every must be >= 1, got {penalty_every}.")
   if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
     raise ValueError(f"GAN.ema_decay must be in [0, 1) or None, got "
                      f"{ema_decay}.")
@@ -299,7 +307,7 @@ def make_gan(data_spec: dataset.DataSpec,
              ema_start_step=ema_start_step, num_classes=num_classes,
              label_distribution=label_distribution, terms=terms,
              adversarial_weight=adversarial_weight,
-             separate_d_calls=separate_d_calls,
+             penalty_every=penalty_every, separate_d_calls=separate_d_calls,
              compute_dtype=compute_dtype, matmul_precision=matmul_precision)
 
 

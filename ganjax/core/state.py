@@ -23,6 +23,9 @@ class GANState(flax.struct.PyTreeNode):
     lr_scale: multiplies both optimizers' updates, i.e. the learning rates;
       lowered by roll-backs.
     penalty_weight: λ, `GAN.penalty_weight`, read from here by the step.
+    terms: {term name: state} of the objective's terms that keep one
+      (`terms.Term.init_state`: ADA's p, LeCam's anchors), so that a
+      resumed run continues with them.
   """
   step: jax.Array
   g_params: Any
@@ -35,6 +38,7 @@ class GANState(flax.struct.PyTreeNode):
   restores: jax.Array
   lr_scale: jax.Array
   penalty_weight: jax.Array
+  terms: dict[str, Any]
 
   @property
   def hyperparams(self) -> dict[str, Any]:
@@ -108,4 +112,12 @@ def create_state(gan: gan_lib.GAN, rng: jax.Array,
       ema_params=(None if gan.ema_decay is None else
                   jax.tree.map(jnp.copy, g_params)),
       restores=jnp.zeros([], jnp.int32), lr_scale=jnp.ones([], jnp.float32),
-      penalty_weight=jnp.float32(gan.penalty_weight))
+      penalty_weight=jnp.float32(gan.penalty_weight),
+      terms=initial_term_states(gan))
+
+
+def initial_term_states(gan: gan_lib.GAN) -> dict[str, Any]:
+  """{term name: its state at step 0} of the GAN's terms that keep one."""
+  states = {term.name: term.init_state() for term in gan.terms}
+  return {name: state for name, state in states.items()
+          if state is not None}

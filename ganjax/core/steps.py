@@ -10,6 +10,7 @@ Randomness is `fold_in(rng, state.step)`: the key passed in is the
 run's constant base key, so a resumed run draws the same numbers.
 """
 
+import itertools
 from typing import Any, NamedTuple
 
 import jax
@@ -57,17 +58,31 @@ def _call_d(gan: gan_lib.GAN, d_params, collections, x, y, sown
   return jnp.concatenate(outputs), collections
 
 
+def augmented(gan: gan_lib.GAN, term_states: dict[str, Any], x: jax.Array,
+              rng: jax.Array) -> jax.Array:
+  """`x` as D sees it: through each term's `augment`, in `gan.terms`' order,
+  each with its own key."""
+  for i, term in enumerate(gan.terms):
+    x = term.augment(x, jax.random.fold_in(rng, i),
+                     term_states.get(term.name))
+  return x
+
+
 def _discriminate(gan: gan_lib.GAN, d_params, collections, real, fake,
-                  y_real, y_fake) -> tuple[_DOutputs, gan_lib.Collections]:
+                  y_real, y_fake, term_states: dict[str, Any],
+                  rng: jax.Array) -> tuple[_DOutputs, gan_lib.Collections]:
   """D on concat(real, fake): in one call, as Compare GAN does (one BN batch),
   or in one call per half with `gan.separate_d_calls` (`_call_d`).
 
-  `y_real` and `y_fake` are one-hot labels (None when unconditional). The
-  terms first add their examples to each half (`Term.d_inputs`, e.g.
-  rotated copies); the GAN logits returned are those of the batch's own
-  examples, the heads the terms asked for those of whole halves.
+  `y_real` and `y_fake` are one-hot labels (None when unconditional). Each
+  half is first augmented (`augmented`, keys folded from `rng`), then the
+  terms add their examples to it (`Term.d_inputs`, e.g. rotated copies);
+  the GAN logits returned are those of the batch's own examples, the heads
+  the terms asked for those of whole halves.
   """
   batch = real.shape[0]
+  real = augmented(gan, term_states, real, jax.random.fold_in(rng, 0))
+  fake = augmented(gan, term_states, fake, jax.random.fold_in(rng, 1))
   for term in gan.terms:
     real, fake, y_real, y_fake = term.d_inputs(real, fake, y_real, y_fake)
   y = None if y_real is None else jnp.concatenate([y_real, y_fake])
@@ -82,6 +97,43 @@ def _discriminate(gan: gan_lib.GAN, d_params, collections, real, fake,
                    {k: v[1] for k, v in halves.items()}), collections
 
 
+def _augmenting_d(gan: gan_lib.GAN, d_params, collections,
+                  term_states: dict[str, Any], y_real, rng: jax.Array):
+  """(x, one-hot y = y_real) ↦ D's logits of augmented x in training mode,
+  collections left as they are; call i augments with fold_in(rng, i), so
+  each call site of a trace draws its own transforms."""
+  calls = itertools.count()
+
+  def discriminator(x, y=None):
+    x = augmented(gan, term_states, x, jax.random.fold_in(rng, next(calls)))
+    return gan.call(gan.discriminator, d_params, collections, x,
+                    y_real if y is None else y, train=True)[0]
+  return discriminator
+
+
+def _generating(gan: gan_lib.GAN, g_params, collections):
+  """(z, one-hot y) ↦ G's output in training mode, collections left as
+  they are."""
+  return lambda z, y: gan.call(gan.generator, g_params, collections, z, y,
+                               train=True)[0]
+
+
+def _next_term_states(gan: gan_lib.GAN, out: terms_lib.Outputs
+                      ) -> dict[str, Any]:
+  """Each stateful term's state after the D update of `out`."""
+  constant = out._replace(**jax.lax.stop_gradient(
+      {"d_real": out.d_real, "d_fake": out.d_fake,
+       "heads_real": out.heads_real, "heads_fake": out.heads_fake}))
+  return {term.name: term.d_update(out.term_states[term.name], constant)
+          for term in gan.terms if term.name in out.term_states}
+
+
+def _augment_key(rng: jax.Array) -> jax.Array:
+  """The key of an update's augmentations, apart from its other keys (so
+  that GANs without augmentation draw what they drew before it)."""
+  return jax.random.fold_in(rng, 0x41756720)
+
+
 def _update_metrics(net: str, grads, opt_state,
                     lr_scale: jax.Array) -> Metrics:
   """The gradient's global norm and, for an optimizer that keeps it in its
@@ -94,35 +146,43 @@ def _update_metrics(net: str, grads, opt_state,
 
 
 def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
-           real_labels: jax.Array | None,
-           rng: jax.Array) -> tuple[state_lib.GANState, Metrics]:
-  """One D update on `real` (and its labels) against fresh fakes: D
-  descends the sum of the GAN's terms (`gan.objective`)."""
+           real_labels: jax.Array | None, rng: jax.Array,
+           index: int = 0) -> tuple[state_lib.GANState, Metrics]:
+  """D update `index` of the step (of `gan.disc_iters`) on `real` (and its
+  labels) against fresh fakes: D descends the sum of the GAN's terms
+  (`gan.objective`), and the stateful terms update their states."""
   z_rng, label_rng, penalty_rng = jax.random.split(rng, 3)
+  aug_rng = _augment_key(rng)
   fake_labels = gan.sample_labels(label_rng, real.shape[0], real_labels)
   y_real, y_fake = gan.one_hot(real_labels), gan.one_hot(fake_labels)
+  z = gan.sample_z(z_rng, real.shape[0])
   fake, g_collections = gan.call(
-      gan.generator, state.g_params, state.g_collections,
-      gan.sample_z(z_rng, real.shape[0]), y_fake, train=True)
+      gan.generator, state.g_params, state.g_collections, z, y_fake,
+      train=True)
   fake = jax.lax.stop_gradient(fake)
 
   def loss_fn(d_params):
     d_out, d_collections = _discriminate(
-        gan, d_params, state.d_collections, real, fake, y_real, y_fake)
+        gan, d_params, state.d_collections, real, fake, y_real, y_fake,
+        state.terms, aug_rng)
     # As in Compare GAN, the penalty's D calls get the real labels. Unlike
     # Compare GAN's S3GAN, every GAN class adds the penalty.
     out = terms_lib.Outputs(
         *d_out, real=real, fake=fake, real_labels=real_labels,
         fake_labels=fake_labels, d_params=d_params, g_params=state.g_params,
-        discriminator=lambda x: gan.call(
-            gan.discriminator, d_params, state.d_collections, x, y_real,
-            train=True)[0],
-        penalty_weight=state.penalty_weight, rng=penalty_rng)
+        discriminator=_augmenting_d(
+            gan, d_params, state.d_collections, state.terms, y_real,
+            jax.random.fold_in(aug_rng, 2)),
+        penalty_weight=state.penalty_weight, rng=penalty_rng,
+        d_updates=state.step * gan.disc_iters + index,
+        term_states=state.terms, z=z, y_real=y_real, y_fake=y_fake,
+        generator=_generating(gan, state.g_params, state.g_collections))
     total, metrics = terms_lib.total(gan.objective, lambda t: t.d_loss(out))
-    return total, (d_collections, {**metrics, "d_total": total})
+    return total, (d_collections, _next_term_states(gan, out),
+                   {**metrics, "d_total": total})
 
-  grads, (d_collections, metrics) = jax.grad(loss_fn, has_aux=True)(
-      state.d_params)
+  grads, (d_collections, term_states, metrics) = jax.grad(
+      loss_fn, has_aux=True)(state.d_params)
   updates, d_opt_state = gan.d_optimizer.update(
       grads, state.d_opt_state, state.d_params)
   updates = optax.tree_utils.tree_scale(state.lr_scale, updates)
@@ -130,7 +190,7 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   return state.replace(
       d_params=optax.apply_updates(state.d_params, updates),
       d_opt_state=d_opt_state, d_collections=d_collections,
-      g_collections=g_collections), metrics
+      g_collections=g_collections, terms=term_states), metrics
 
 
 def ema_update(gan: gan_lib.GAN, ema_params, g_params, step: jax.Array):
@@ -147,6 +207,7 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   """One G update, descending the sum of the GAN's terms; `real` feeds D's
   batch statistics and relativistic losses."""
   z_rng, label_rng = jax.random.split(rng)
+  aug_rng = _augment_key(rng)
   z = gan.sample_z(z_rng, real.shape[0])
   fake_labels = gan.sample_labels(label_rng, real.shape[0], real_labels)
   y_real, y_fake = gan.one_hot(real_labels), gan.one_hot(fake_labels)
@@ -155,11 +216,19 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
     fake, g_collections = gan.call(
         gan.generator, g_params, state.g_collections, z, y_fake, train=True)
     d_out, d_collections = _discriminate(
-        gan, state.d_params, state.d_collections, real, fake, y_real, y_fake)
+        gan, state.d_params, state.d_collections, real, fake, y_real, y_fake,
+        state.terms, aug_rng)
     out = terms_lib.Outputs(
         *d_out, real=real, fake=fake, real_labels=real_labels,
         fake_labels=fake_labels, d_params=state.d_params, g_params=g_params,
-        discriminator=None, penalty_weight=state.penalty_weight, rng=None)
+        discriminator=_augmenting_d(
+            gan, state.d_params, state.d_collections, state.terms, y_real,
+            jax.random.fold_in(aug_rng, 2)),
+        penalty_weight=state.penalty_weight,
+        rng=jax.random.fold_in(aug_rng, 3),
+        d_updates=(state.step + 1) * gan.disc_iters,
+        term_states=state.terms, z=z, y_real=y_real, y_fake=y_fake,
+        generator=_generating(gan, g_params, state.g_collections))
     loss, metrics = terms_lib.total(gan.objective, lambda t: t.g_loss(out))
     return loss, (g_collections, d_collections, {**metrics, "g_total": loss})
 
@@ -221,7 +290,7 @@ def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
   d_metrics = []
   for i in range(gan.disc_iters):
     state, metrics = d_step(gan, state, slices[i], label_slices[i],
-                            jax.random.fold_in(d_rng, i))
+                            jax.random.fold_in(d_rng, i), index=i)
     d_metrics.append(metrics)
   state, g_metrics = g_step(gan, state, slices[-1], label_slices[-1], g_rng)
   d_means = {k: jnp.mean(jnp.stack([m[k] for m in d_metrics]))

@@ -14,9 +14,16 @@ loss, metrics). It declares what it needs from D instead of the step asking:
 the heads D must sow (`d_heads`: sown name → the D field that adds the
 head) and the examples it adds to each half of D's batch (`d_inputs`, e.g.
 rotated copies), so a new term plugs in without touching the step.
+
+A term may also keep state in the train state (`init_state`, e.g. ADA's
+probability p or LeCam's anchors), updated after each D update from what
+that update computed (`d_update`), and may transform every image D sees
+(`augment`: DiffAugment, ADA), reals and fakes, in D's and G's updates and in
+the penalties' D calls.
 """
 
 import dataclasses
+import zlib
 from typing import Any, Callable, ClassVar, NamedTuple
 
 import gin
@@ -46,10 +53,21 @@ class Outputs(NamedTuple):
       withheld); None for an unconditional GAN.
     d_params, g_params: the networks' parameters (the differentiated ones
       are the update's own).
-    discriminator: x ↦ D's logits, in training mode with the real labels (for
-      penalties); None in G's update.
+    discriminator: (x, one-hot y = the real labels) ↦ D's logits in training
+      mode, x first augmented as all D's inputs are (`Term.augment`, a new
+      draw per call); for penalties and consistency terms.
     penalty_weight: λ, read from the train state.
-    rng: the key of the update's penalty.
+    rng: the key of the update's penalty; terms fold their own keys from it
+      (`term_key`).
+    d_updates: D updates done before this one (this update's index; in G's
+      update, those of the whole run so far).
+    term_states: {term name: state} of the terms that keep one, as the
+      update started.
+    z: the latents of the fakes.
+    y_real, y_fake: one-hot labels of reals and fakes (None when
+      unconditional).
+    generator: (z, one-hot y) ↦ G's output in training mode, with the
+      update's G parameters (for latent consistency).
   """
   d_real: jax.Array
   d_fake: jax.Array
@@ -63,7 +81,13 @@ class Outputs(NamedTuple):
   g_params: Any
   discriminator: Callable[[jax.Array], jax.Array] | None
   penalty_weight: jax.Array
-  rng: jax.Array | None
+  rng: jax.Array
+  d_updates: jax.Array
+  term_states: dict[str, Any]
+  z: jax.Array
+  y_real: jax.Array | None
+  y_fake: jax.Array | None
+  generator: Callable[..., jax.Array]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,8 +103,28 @@ class Term:
   d_heads: ClassVar[dict[str, str]] = {}
   fills_withheld_labels: ClassVar[bool] = False
 
+  @property
+  def name(self) -> str:
+    """The key of the term's state and key (a GAN lists a term once)."""
+    return type(self).__name__
+
   def check(self, data_spec: dataset.DataSpec, num_classes: int) -> None:
     """Raises ValueError if the term cannot train on this data."""
+
+  def init_state(self) -> Any:
+    """The term's state at step 0 (a pytree of arrays), or None: none."""
+    return None
+
+  def augment(self, x: jax.Array, rng: jax.Array, state: Any) -> jax.Array:
+    """`x` as D sees it: every image D judges passes through this."""
+    del rng, state
+    return x
+
+  def d_update(self, state: Any, out: "Outputs") -> Any:
+    """The term's state after a D update that computed `out` (arrays of
+    `out` are constants here)."""
+    del out
+    return state
 
   def d_inputs(self, real: jax.Array, fake: jax.Array,
                y_real: jax.Array | None, y_fake: jax.Array | None
@@ -101,6 +145,16 @@ class Term:
     return jnp.zeros([]), {}
 
 
+def term_key(out: Outputs, term: Term) -> jax.Array:
+  """A key of `term`'s own in the update of `out`."""
+  return jax.random.fold_in(out.rng, zlib.crc32(term.name.encode()))
+
+
+def own_state(out: Outputs, term: Term) -> Any:
+  """`term`'s state as the update of `out` started."""
+  return out.term_states[term.name]
+
+
 def total(terms: tuple[Term, ...], losses_of: Callable[[Term], Any]
           ) -> tuple[jax.Array, Metrics]:
   """The sum of the terms' losses (`losses_of(term)`, e.g. `term.d_loss(out)`)
@@ -117,17 +171,35 @@ def total(terms: tuple[Term, ...], losses_of: Callable[[Term], Any]
 class Adversarial(Term):
   """The GAN loss, plus λ · the penalty for D, times `weight` (0: the other
   terms train alone, as Compare GAN's `rotation_only`, which still computes
-  and reports both)."""
+  and reports both).
+
+  With `penalty_every` = k > 1 (lazy regularization, Karras et al. 2020,
+  StyleGAN2's R1 at k = 16) the penalty is computed only in every k-th D
+  update and counts k times there; the choice is traced (`lax.cond`), so
+  the step stays one program. StyleGAN2 runs that penalty as an optimizer
+  step of its own, with Adam's learning rate and betas raised to k/(k + 1);
+  here it joins that D update's loss. The `penalty` metric is 0 in the
+  updates that skip it.
+  """
   loss: Callable[..., losses.GANLoss] = losses.non_saturating
   penalty: Callable[..., jax.Array] = penalties.none
   weight: float = 1.0
+  penalty_every: int = 1
+
+  def _penalty(self, out: Outputs) -> jax.Array:
+    compute = lambda: self.penalty(
+        discriminator=out.discriminator, d_params=out.d_params,
+        real=out.real, fake=out.fake, rng=out.rng).astype(jnp.float32)
+    if self.penalty_every == 1:
+      return compute()
+    return jax.lax.cond(out.d_updates % self.penalty_every == 0, compute,
+                        lambda: jnp.zeros([], jnp.float32))
 
   def d_loss(self, out: Outputs) -> tuple[jax.Array, Metrics]:
     loss = self.loss(out.d_real, out.d_fake)
-    penalty = self.penalty(discriminator=out.discriminator,
-                           d_params=out.d_params, real=out.real,
-                           fake=out.fake, rng=out.rng)
-    return self.weight * (loss.d_loss + out.penalty_weight * penalty), {
+    penalty = self._penalty(out)
+    weighted = out.penalty_weight * self.penalty_every * penalty
+    return self.weight * (loss.d_loss + weighted), {
         "d_loss": loss.d_loss, "d_loss_real": loss.d_loss_real,
         "d_loss_fake": loss.d_loss_fake, "penalty": penalty,
         "d_real": jnp.mean(out.d_real), "d_fake": jnp.mean(out.d_fake)}

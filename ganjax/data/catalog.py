@@ -231,7 +231,9 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
                  labeled_fraction: float | None = None,
                  labels_per_class: int | None = None,
                  label_seed: int = 0,
-                 label_file: str | None = None) -> dataset.Dataset:
+                 label_file: str | None = None,
+                 train_examples: int | None = None,
+                 subset_seed: int = 0) -> dataset.Dataset:
   """The data set `name` of the catalog, ready for the training loop.
 
   Args:
@@ -247,6 +249,10 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
     label_file: a .npy file of labels that replace the data set's, in its
       order (−1: none), e.g. inferred ones (`python -m
       ganjax.infer_labels`); the train split's only.
+    train_examples: train on a fixed subset of this many examples of the
+      train split (`dataset.Subset`; e.g. 5,000 for DiffAugment's "10 % of
+      CIFAR-10"); None: all. Evaluation reads the whole eval split.
+    subset_seed: chooses that subset (fixed across run seeds).
   """
   del seed
   info = entry(name)
@@ -264,6 +270,20 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
                      f"{name!r} is read batch by batch (use "
                      f"labeled_fraction). Supported for: {in_memory}.")
   tfds_split = info.train_split if split == "train" else info.eval_split
+  whole = _whole_split(info, name, tfds_split, data_dir, split, label_file,
+                       labeled_fraction, labels_per_class, label_seed)
+  if train_examples is None or split != "train":
+    return whole
+  return dataset.Subset(whole, train_examples, subset_seed)
+
+
+def _whole_split(info: Entry, name: str, tfds_split: str,
+                 data_dir: str | None, split: str, label_file: str | None,
+                 labeled_fraction: float | None,
+                 labels_per_class: int | None,
+                 label_seed: int) -> dataset.Dataset:
+  """All of `tfds_split`: in memory, or read batch by batch for entries
+  with a transform."""
   if info.transform is None:
     return _in_memory(name, tfds_split, data_dir, label_file=label_file,
                       fraction=labeled_fraction, per_class=labels_per_class,

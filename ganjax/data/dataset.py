@@ -137,3 +137,33 @@ class ArrayDataset(Dataset):
     if self.labels is not None:
       batch["label"] = self.labels[rows]
     return batch
+
+
+class Subset(Dataset):
+  """A fixed subset of another data set's examples (training on little
+  data): `num` of them drawn without replacement by `seed`, as the
+  DiffAugment paper's code draws its CIFAR-10 subsets
+  (np.random.seed(seed); np.random.choice(N, num, replace=False)), the same
+  for every run seed."""
+
+  def __init__(self, base: Dataset, num: int, seed: int = 0):
+    if not 0 < num <= len(base):
+      raise ValueError(f"A subset of {num} examples of a data set of "
+                       f"{len(base)}: it must be between 1 and {len(base)}.")
+    self.base = base
+    self.spec = base.spec
+    self.rows = np.random.RandomState(seed).choice(len(base), num,
+                                                   replace=False)
+
+  def __len__(self) -> int:
+    return len(self.rows)
+
+  def _read(self, rows: np.ndarray,
+            seeds: list[tuple[int, int]]) -> dict[str, np.ndarray]:
+    return self.base._read(self.rows[rows], seeds)  # pylint: disable=protected-access
+
+  def for_evaluation(self) -> "Subset":
+    subset = Subset.__new__(Subset)
+    subset.base, subset.spec, subset.rows = (self.base.for_evaluation(),
+                                             self.spec, self.rows)
+    return subset

@@ -152,6 +152,9 @@ def finish(checkpoints: ocp.CheckpointManager) -> None:
 # longer has: progressive growing's level and fade, now derived from the
 # step. They are read and dropped, so those runs resume.
 _FORMER_FIELDS = {"level": np.int32, "fade": np.float32}
+# Fields the state gained since: the terms' states, empty for the GANs those
+# checkpoints can hold (no term kept a state then).
+_NEW_FIELDS = ("terms",)
 
 
 def restore(checkpoints: ocp.CheckpointManager,
@@ -166,15 +169,20 @@ def restore(checkpoints: ocp.CheckpointManager,
   fields = {f.name: getattr(abstract, f.name)
             for f in dataclasses.fields(abstract)}
   metadata = checkpoints.item_metadata(step)
-  former = set(metadata.keys() if metadata else ()) - set(fields)
-  if not former or not former <= set(_FORMER_FIELDS):
+  saved = set(metadata.keys()) if metadata else set(fields)
+  former = saved - set(fields)
+  new = {name for name in set(fields) - saved
+         if name in _NEW_FIELDS and not jax.tree.leaves(fields[name])}
+  if (not former and not new) or not former <= set(_FORMER_FIELDS):
     return checkpoints.restore(step, args=ocp.args.StandardRestore(abstract))
   sharding = getattr(abstract.step, "sharding", None)
   restored = checkpoints.restore(step, args=ocp.args.StandardRestore({
-      **fields, **{name: jax.ShapeDtypeStruct((), _FORMER_FIELDS[name],
-                                              sharding=sharding)
-                   for name in former}}))
-  return type(template)(**{name: restored[name] for name in fields})
+      **{name: value for name, value in fields.items() if name not in new},
+      **{name: jax.ShapeDtypeStruct((), _FORMER_FIELDS[name],
+                                    sharding=sharding)
+         for name in former}}))
+  return type(template)(**{name: restored[name] if name not in new
+                           else fields[name] for name in fields})
 
 
 _TRANSIENT = ("RESOURCE_EXHAUSTED", "UNAVAILABLE", "DEADLINE_EXCEEDED",

@@ -18,9 +18,11 @@ import jax.numpy as jnp
 import optax
 
 # pylint: disable=unused-import
+from ganjax.core import augment_terms
 from ganjax.core import losses
 from ganjax.core import penalties
 from ganjax.core import progressive
+from ganjax.core import regularizers
 from ganjax.core import terms
 from ganjax.data import catalog
 from ganjax.data import digits

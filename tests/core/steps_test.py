@@ -471,7 +471,8 @@ def test_rotated_copies_go_to_d_with_their_own_labels():
   y_fake = jax.nn.one_hot(jnp.arange(_BATCH) % 3 + 5, 10)
   with nn.intercept_methods(record):
     out, _ = steps._discriminate(gan, state.d_params, state.d_collections,
-                                 real, fake, y_real, y_fake)
+                                 real, fake, y_real, y_fake, {},
+                                 jax.random.key(0))
   (x, y), = seen
   assert x.shape[0] == y.shape[0] == 2 * (_BATCH + 6)
   np.testing.assert_array_equal(x[2 * _BATCH + 6:2 * _BATCH + 8],
@@ -528,7 +529,7 @@ def test_separate_d_calls_keep_the_reals_out_of_the_fakes_statistics(
   for real in (np.zeros((4, 8, 8, 1)), rng.uniform(-1, 1, (4, 8, 8, 1))):
     out, _ = steps._discriminate(gan, d_vars["params"], {},
                                  jnp.asarray(real, jnp.float32), fake,
-                                 None, None)
+                                 None, None, {}, jax.random.key(0))
     fake_logits.append(out.d_fake)
   # With separate calls the fakes' logits are those of D on the fakes alone.
   alone = gan.discriminator.apply(d_vars, fake, train=True)

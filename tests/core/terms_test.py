@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pytest
 
 from ganjax.core import gan as gan_lib
 from ganjax.core import losses
@@ -17,6 +18,7 @@ from ganjax.core import steps
 from ganjax.core import terms
 from ganjax.data import dataset
 from ganjax.models import mlp
+from tests.core import term_outputs
 
 _BATCH = 8
 
@@ -111,3 +113,45 @@ def test_labeled_class_loss_ignores_withheld_labels():
   assert np.all(np.abs(grads[labeled]) > 0)
   none, _ = terms.labeled_class_loss(logits, jnp.full((6,), -1))
   assert float(none) == 0.0
+
+
+def _r1_outputs(scale, d_updates):
+  """Outputs whose D is scale · Σx² (R1 = ½ mean ‖2 · scale · x‖²) on
+  fixed reals, and the non-saturating loss at 0 logits (2 log 2)."""
+  real = jnp.arange(8.0).reshape(4, 2) / 8
+  return term_outputs.outputs(
+      real=real, discriminator=lambda x, y=None: scale * jnp.sum(x * x, -1),
+      penalty_weight=jnp.float32(0.5), d_updates=d_updates)
+
+
+def _r1(scale):
+  real = np.arange(8.0).reshape(4, 2) / 8
+  return 0.5 * np.mean(np.sum((2 * scale * real) ** 2, -1))
+
+
+def test_lazy_r1_counts_k_times_every_k_th_d_update_in_one_program():
+  lazy = terms.Adversarial(penalty=penalties.r1, penalty_every=4)
+  eager = terms.Adversarial(penalty=penalties.r1)
+  nsgan = 2 * np.log(2)
+  loss = jax.jit(lambda scale, n: lazy.d_loss(_r1_outputs(scale, n))[0])
+  np.testing.assert_allclose(loss(1.5, 8), nsgan + 0.5 * 4 * _r1(1.5),
+                             rtol=1e-6)
+  np.testing.assert_allclose(loss(1.5, 9), nsgan, rtol=1e-6)
+  assert loss._cache_size() == 1  # pylint: disable=protected-access
+  # Lazy with k = 1 is R1.
+  for term in (eager, terms.Adversarial(penalty=penalties.r1,
+                                        penalty_every=1)):
+    np.testing.assert_allclose(term.d_loss(_r1_outputs(1.5, 9))[0],
+                               nsgan + 0.5 * _r1(1.5), rtol=1e-6)
+  # The gradient of the penalty, k times, on due updates only: d/ds of
+  # λ k ½ mean ‖2 s x‖² = λ k · 4 s mean ‖x‖².
+  grad = jax.grad(loss)
+  mean_sq = np.mean(np.sum((np.arange(8.0).reshape(4, 2) / 8) ** 2, -1))
+  np.testing.assert_allclose(grad(1.5, 8), 0.5 * 4 * 4 * 1.5 * mean_sq,
+                             rtol=1e-5)
+  assert grad(1.5, 9) == 0
+
+
+def test_penalty_every_is_checked():
+  with pytest.raises(ValueError, match="penalty_every must be >= 1"):
+    _gan(penalty_every=0)

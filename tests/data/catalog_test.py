@@ -141,3 +141,25 @@ def test_missing_dataset_names_it_and_the_fix(tmp_path):
 def test_bad_arguments_raise(kwargs, match):
   with pytest.raises(ValueError, match=match):
     catalog.tfds_dataset(0, **kwargs)
+
+
+@pytest.mark.parametrize("name", ["mnist", "imagenet_64"])
+def test_train_examples_keeps_a_fixed_subset_of_the_train_split(mock_tfds,
+                                                               name):
+  full = catalog.tfds_dataset(0, name=name)
+  small = catalog.tfds_dataset(0, name=name, train_examples=4)
+  assert len(small) == 4
+  # The paper code's draw: np.random.seed(0); choice(N, 4, replace=False).
+  rows = np.random.RandomState(0).choice(_NUM_EXAMPLES, 4, replace=False)
+  np.testing.assert_array_equal(small.rows, rows)
+  seeds = [(0, i) for i in range(4)]
+  # pylint: disable=protected-access
+  np.testing.assert_array_equal(
+      small.for_evaluation()._read(np.arange(4), seeds)["x"],
+      full.for_evaluation()._read(rows, seeds)["x"])
+  # pylint: enable=protected-access
+  evaluated = catalog.tfds_dataset(0, name=name, split="eval",
+                                   train_examples=4)
+  assert len(evaluated) == _NUM_EXAMPLES  # Evaluation reads all of it.
+  with pytest.raises(ValueError, match="between 1 and 6"):
+    catalog.tfds_dataset(0, name=name, train_examples=7)

@@ -21,7 +21,7 @@ def _state(step, size=64):
       step=jnp.int32(step), g_params=params, d_params=params,
       g_collections={}, d_collections={}, g_opt_state={}, d_opt_state={},
       ema_params=None, restores=jnp.int32(0), lr_scale=jnp.float32(1.0),
-      penalty_weight=jnp.float32(1.0))
+      penalty_weight=jnp.float32(1.0), terms={})
 
 
 def _save_steps(workdir, steps, size=64, **kwargs):
@@ -103,7 +103,7 @@ def test_no_readable_checkpoint_moves_nothing(tmp_path):
 
 class _StateWithLevel(flax.struct.PyTreeNode):
   """The state as checkpoints before 2026-12-07 hold it: with progressive
-  growing's level and fade."""
+  growing's level and fade, without the terms' states."""
   step: Any
   g_params: Any
   d_params: Any
@@ -119,15 +119,16 @@ class _StateWithLevel(flax.struct.PyTreeNode):
   fade: Any
 
 
-def test_a_checkpoint_with_the_former_level_fields_restores(tmp_path):
+def test_a_checkpoint_with_the_former_fields_restores(tmp_path):
   state = _state(7)
   manager = checkpoint.manager(tmp_path)
+  former = {k: v for k, v in vars(state).items() if k != "terms"}
   checkpoint.save(manager, _StateWithLevel(
-      **vars(state), level=jnp.int32(2), fade=jnp.float32(0.5)))
+      **former, level=jnp.int32(2), fade=jnp.float32(0.5)))
   checkpoint.finish(manager)
   restored = checkpoint.restore(checkpoint.manager(tmp_path), _state(0))
   assert isinstance(restored, state_lib.GANState)
-  assert int(restored.step) == 7
+  assert int(restored.step) == 7 and restored.terms == {}
   np.testing.assert_array_equal(restored.g_params["w"], state.g_params["w"])
 
 
