@@ -12,6 +12,7 @@ component:
 (tests fail while a registered component is missing from it).
 """
 
+from ganjax import quiet_tensorflow  # pylint: disable=unused-import  # First.
 import inspect
 import re
 import sys

@@ -9,28 +9,16 @@ handler on stderr and, unless --verbosity was given, hides other libraries'
 INFO chatter (absl verbosity WARNING); warnings and errors still show.
 Without `setup` (notebooks, tests) the lines go to the root logger like any
 log.
-
-TensorFlow, which TFDS and TensorBoard's writer load, prints C++ notices
-(oneDNN, CPU features) when it loads; ganjax computes nothing with it, so
-this module, imported before it, turns those off unless the environment
-sets them: TF_ENABLE_ONEDNN_OPTS=0 (TensorFlow's own ops only) and
-TF_CPP_MIN_LOG_LEVEL=1.
 """
 
 import logging
-import os
 import sys
 import time
 from typing import Any, Mapping
 
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
-
-# pylint: disable=g-import-not-at-top,wrong-import-position
 from absl import flags
 from absl import logging as absl_logging
 from clu import metric_writers
-# pylint: enable=g-import-not-at-top,wrong-import-position
 
 _LOGGER = logging.getLogger("ganjax")
 

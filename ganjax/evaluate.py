@@ -12,6 +12,7 @@ come for --timeout_minutes. Scores go to scores.csv (with the run's gin
 parameters) and to TensorBoard under `<workdir>/eval`.
 """
 
+from ganjax import quiet_tensorflow  # pylint: disable=unused-import  # First.
 import os
 import time
 

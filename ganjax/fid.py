@@ -12,6 +12,7 @@ default resize is the TF graph's; --resize=pytorch gives pytorch-fid's
 numbers.
 """
 
+from ganjax import quiet_tensorflow  # pylint: disable=unused-import  # First.
 import json
 
 from absl import app

@@ -13,6 +13,7 @@ the rest inferred. Train on them with `datasets.tfds.label_file` (or
 `datasets.digits.label_file`).
 """
 
+from ganjax import quiet_tensorflow  # pylint: disable=unused-import  # First.
 from absl import app
 from absl import flags
 import numpy as np

@@ -13,6 +13,7 @@ Multi-host runs start the same command on every host, adding
 --num_processes and --process_id (`run/distributed.py`).
 """
 
+from ganjax import quiet_tensorflow  # pylint: disable=unused-import  # First.
 import sys
 
 from absl import app

@@ -16,6 +16,7 @@ side. The model is rebuilt from `<workdir>/config.gin` and the latest
 checkpoint.
 """
 
+from ganjax import quiet_tensorflow  # pylint: disable=unused-import  # First.
 from absl import app
 from absl import flags
 import numpy as np

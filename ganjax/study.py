@@ -11,6 +11,7 @@ At the end `<workdir>/results.csv` holds one row per trial and the plots are
 written beside it (`studies/report.py`); `--aggregate_only` just redraws them.
 """
 
+from ganjax import quiet_tensorflow  # pylint: disable=unused-import  # First.
 import sys
 
 from absl import app

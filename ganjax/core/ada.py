@@ -18,6 +18,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 # The reference's transform groups (train.py's augpipe_specs) and strengths
 # (AugmentPipe's defaults).
@@ -134,7 +135,9 @@ def resample(x: jax.Array, g_inv: jax.Array) -> jax.Array:
   return jax.vmap(one)(x, g_inv)
 
 
-_LUMA = jnp.array([1, 1, 1, 0], jnp.float32) / math.sqrt(3)
+# The luma axis (NumPy: a module-level JAX array would start the backend
+# at import, before a multi-host run can initialize it).
+_LUMA = np.array([1, 1, 1, 0], np.float32) / math.sqrt(3)
 
 
 def _rotate3d(v: jax.Array, theta: jax.Array) -> jax.Array:

@@ -58,7 +58,7 @@ def _call_d(gan: gan_lib.GAN, d_params, collections, x, y, sown
   return jnp.concatenate(outputs), collections
 
 
-def augmented(gan: gan_lib.GAN, term_states: dict[str, Any], x: jax.Array,
+def _augmented(gan: gan_lib.GAN, term_states: dict[str, Any], x: jax.Array,
               rng: jax.Array) -> jax.Array:
   """`x` as D sees it: through each term's `augment`, in `gan.terms`' order,
   each with its own key."""
@@ -75,14 +75,14 @@ def _discriminate(gan: gan_lib.GAN, d_params, collections, real, fake,
   or in one call per half with `gan.separate_d_calls` (`_call_d`).
 
   `y_real` and `y_fake` are one-hot labels (None when unconditional). Each
-  half is first augmented (`augmented`, keys folded from `rng`), then the
+  half is first augmented (`_augmented`, keys folded from `rng`), then the
   terms add their examples to it (`Term.d_inputs`, e.g. rotated copies);
   the GAN logits returned are those of the batch's own examples, the heads
   the terms asked for those of whole halves.
   """
   batch = real.shape[0]
-  real = augmented(gan, term_states, real, jax.random.fold_in(rng, 0))
-  fake = augmented(gan, term_states, fake, jax.random.fold_in(rng, 1))
+  real = _augmented(gan, term_states, real, jax.random.fold_in(rng, 0))
+  fake = _augmented(gan, term_states, fake, jax.random.fold_in(rng, 1))
   for term in gan.terms:
     real, fake, y_real, y_fake = term.d_inputs(real, fake, y_real, y_fake)
   y = None if y_real is None else jnp.concatenate([y_real, y_fake])
@@ -105,7 +105,7 @@ def _augmenting_d(gan: gan_lib.GAN, d_params, collections,
   calls = itertools.count()
 
   def discriminator(x, y=None):
-    x = augmented(gan, term_states, x, jax.random.fold_in(rng, next(calls)))
+    x = _augmented(gan, term_states, x, jax.random.fold_in(rng, next(calls)))
     return gan.call(gan.discriminator, d_params, collections, x,
                     y_real if y is None else y, train=True)[0]
   return discriminator
