@@ -10,9 +10,9 @@ made per platform when a function is compiled, so one model serves all
 backends. The lowering is a switch (`set_cpu_lowering`, environment variable
 GANJAX_CPU_CONV=xla|im2col). Its default, im2col, is the faster on every
 network measured (`benchmarks/step_throughput.py --cpu_conv=im2col,xla`,
-recorded in benchmarks/README.md: 1.4× to 13.6× XLA's convolutions on a
-2-core AVX2 EPYC, 2026-12-07); it can go once XLA:CPU's own convolutions are
-as fast (jax-ml/jax#23783).
+recorded in benchmarks/README.md, 2026-12-07: 1.4× to 13.6× XLA's
+convolutions on a 2-core AVX2 EPYC, 1.14× to 14× on a 2-core AVX-512 one);
+it can go once XLA:CPU's own convolutions are as fast (jax-ml/jax#23783).
 """
 
 import functools
