@@ -79,7 +79,7 @@ class Outputs(NamedTuple):
   fake_labels: jax.Array | None
   d_params: Any
   g_params: Any
-  discriminator: Callable[[jax.Array], jax.Array] | None
+  discriminator: Callable[..., jax.Array]
   penalty_weight: jax.Array
   rng: jax.Array
   d_updates: jax.Array

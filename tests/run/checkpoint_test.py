@@ -132,6 +132,33 @@ def test_a_checkpoint_with_the_former_fields_restores(tmp_path):
   np.testing.assert_array_equal(restored.g_params["w"], state.g_params["w"])
 
 
+class _StateWithoutTerms(flax.struct.PyTreeNode):
+  """The state as checkpoints hold it from 2026-12-07 until the terms' states
+  came: no level and fade, no terms."""
+  step: Any
+  g_params: Any
+  d_params: Any
+  g_collections: Any
+  d_collections: Any
+  g_opt_state: Any
+  d_opt_state: Any
+  ema_params: Any
+  restores: Any
+  lr_scale: Any
+  penalty_weight: Any
+
+
+def test_a_checkpoint_without_the_terms_states_restores(tmp_path):
+  state = _state(5)
+  manager = checkpoint.manager(tmp_path)
+  checkpoint.save(manager, _StateWithoutTerms(
+      **{k: v for k, v in vars(state).items() if k != "terms"}))
+  checkpoint.finish(manager)
+  restored = checkpoint.restore(checkpoint.manager(tmp_path), _state(0))
+  assert int(restored.step) == 5 and restored.terms == {}
+  np.testing.assert_array_equal(restored.d_params["w"], state.d_params["w"])
+
+
 def test_empty_workdir_restores_nothing(tmp_path):
   manager = checkpoint.manager(str(tmp_path))
   assert checkpoint.restore_readable(manager, _state(0)) is None
