@@ -250,7 +250,7 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
       order (−1: none), e.g. inferred ones (`python -m
       ganjax.infer_labels`); the train split's only.
     train_examples: train on a fixed subset of this many examples of the
-      train split (`dataset.Subset`; e.g. 5,000 for DiffAugment's "10 % of
+      train split (`dataset.random_subset`; e.g. 5,000 for DiffAugment's "10 % of
       CIFAR-10"); None: all. Evaluation reads the whole eval split.
     subset_seed: chooses that subset (fixed across run seeds).
   """
@@ -274,7 +274,7 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
                        labeled_fraction, labels_per_class, label_seed)
   if train_examples is None or split != "train":
     return whole
-  return dataset.Subset(whole, train_examples, subset_seed)
+  return dataset.random_subset(whole, train_examples, subset_seed)
 
 
 def _whole_split(info: Entry, name: str, tfds_split: str,

@@ -140,20 +140,12 @@ class ArrayDataset(Dataset):
 
 
 class Subset(Dataset):
-  """A fixed subset of another data set's examples (training on little
-  data): `num` of them drawn without replacement by `seed`, as the
-  DiffAugment paper's code draws its CIFAR-10 subsets
-  (np.random.seed(seed); np.random.choice(N, num, replace=False)), the same
-  for every run seed."""
+  """The examples `rows` of another data set, in that order."""
 
-  def __init__(self, base: Dataset, num: int, seed: int = 0):
-    if not 0 < num <= len(base):
-      raise ValueError(f"A subset of {num} examples of a data set of "
-                       f"{len(base)}: it must be between 1 and {len(base)}.")
+  def __init__(self, base: Dataset, rows: np.ndarray):
     self.base = base
     self.spec = base.spec
-    self.rows = np.random.RandomState(seed).choice(len(base), num,
-                                                   replace=False)
+    self.rows = np.asarray(rows)
 
   def __len__(self) -> int:
     return len(self.rows)
@@ -163,7 +155,16 @@ class Subset(Dataset):
     return self.base._read(self.rows[rows], seeds)  # pylint: disable=protected-access
 
   def for_evaluation(self) -> "Subset":
-    subset = Subset.__new__(Subset)
-    subset.base, subset.spec, subset.rows = (self.base.for_evaluation(),
-                                             self.spec, self.rows)
-    return subset
+    return Subset(self.base.for_evaluation(), self.rows)
+
+
+def random_subset(base: Dataset, num: int, seed: int = 0) -> Subset:
+  """`num` examples of `base` drawn without replacement by `seed` (training
+  on little data), as the DiffAugment paper's code draws its CIFAR-10
+  subsets (np.random.seed(seed); np.random.choice(N, num, replace=False)):
+  the same for every run seed."""
+  if not 0 < num <= len(base):
+    raise ValueError(f"A subset of {num} examples of a data set of "
+                     f"{len(base)}: it must be between 1 and {len(base)}.")
+  return Subset(base, np.random.RandomState(seed).choice(len(base), num,
+                                                         replace=False))
