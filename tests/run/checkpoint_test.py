@@ -101,9 +101,9 @@ def test_no_readable_checkpoint_moves_nothing(tmp_path):
   assert not os.path.exists(tmp_path / "checkpoints_unreadable")
 
 
-class _StateWithLevel(flax.struct.PyTreeNode):
-  """The state as checkpoints before 2026-12-07 hold it: with progressive
-  growing's level and fade, without the terms' states."""
+class _StateWithoutTerms(flax.struct.PyTreeNode):
+  """The state as checkpoints hold it from 2026-12-07 until the terms' states
+  came: no level and fade, no terms."""
   step: Any
   g_params: Any
   d_params: Any
@@ -115,6 +115,11 @@ class _StateWithLevel(flax.struct.PyTreeNode):
   restores: Any
   lr_scale: Any
   penalty_weight: Any
+
+
+class _StateWithLevel(_StateWithoutTerms):
+  """The state as checkpoints before 2026-12-07 hold it: with progressive
+  growing's level and fade, without the terms' states."""
   level: Any
   fade: Any
 
@@ -130,22 +135,6 @@ def test_a_checkpoint_with_the_former_fields_restores(tmp_path):
   assert isinstance(restored, state_lib.GANState)
   assert int(restored.step) == 7 and restored.terms == {}
   np.testing.assert_array_equal(restored.g_params["w"], state.g_params["w"])
-
-
-class _StateWithoutTerms(flax.struct.PyTreeNode):
-  """The state as checkpoints hold it from 2026-12-07 until the terms' states
-  came: no level and fade, no terms."""
-  step: Any
-  g_params: Any
-  d_params: Any
-  g_collections: Any
-  d_collections: Any
-  g_opt_state: Any
-  d_opt_state: Any
-  ema_params: Any
-  restores: Any
-  lr_scale: Any
-  penalty_weight: Any
 
 
 def test_a_checkpoint_without_the_terms_states_restores(tmp_path):
