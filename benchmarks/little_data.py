@@ -15,7 +15,6 @@ scoring time) with the CPU model and the date. The target of issue 24: the
 best augmented row's FID at least 30 % below the unaugmented one.
 """
 
-import csv
 import datetime
 import os
 import subprocess
@@ -26,6 +25,7 @@ from absl import app
 from absl import flags
 import numpy as np
 
+from ganjax.run import evaluation
 import machine
 
 ROWS = {
@@ -48,16 +48,9 @@ _BINDINGS = flags.DEFINE_multi_string(
 
 
 def last_scores(workdir: str) -> dict[str, float] | None:
-  """The last row of a run's scores.csv as numbers, or None."""
-  path = os.path.join(workdir, "scores.csv")
-  if not os.path.exists(path):
-    return None
-  with open(path, newline="") as f:
-    rows = list(csv.DictReader(f))
-  if not rows:
-    return None
-  return {k: float(v) for k, v in rows[-1].items()
-          if k in ("step", "fid", "kid")}
+  """A run's last recorded scores (`evaluation.recorded_scores`), or None."""
+  rows = evaluation.recorded_scores(workdir)
+  return rows[-1] if rows else None
 
 
 def train(workdir: str, row: str, seed: int) -> float:

@@ -166,6 +166,18 @@ def evaluated_steps(workdir: str) -> set[int]:
     return {int(row["step"]) for row in csv.DictReader(f)}
 
 
+def recorded_scores(workdir: str) -> list[dict[str, float]]:
+  """The run's rows of scores.csv, by step: the step and scores as numbers,
+  without the gin parameters (the columns with a dotted name)."""
+  path = os.path.join(workdir, "scores.csv")
+  if not os.path.exists(path):
+    return []
+  with open(path, newline="") as f:
+    rows = list(csv.DictReader(f))
+  return sorted(({k: float(v) for k, v in row.items() if "." not in k and v}
+                 for row in rows), key=lambda r: r["step"])
+
+
 def gin_parameters(workdir: str) -> dict[str, str]:
   """The run's gin bindings: its operative config (defaults included), then
   what is parsed now (the run's config.gin, which the training loop and

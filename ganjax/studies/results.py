@@ -7,11 +7,11 @@ of the study's metric over its evaluations (`best_<metric>`, `best_step`).
 
 import csv
 import math
-import os
 from typing import Sequence
 
 import numpy as np
 
+from ganjax.run import evaluation
 from ganjax.studies import runner
 from ganjax.studies import spec as spec_lib
 
@@ -25,18 +25,6 @@ def higher_is_better(metric: str) -> bool:
   return metric.removesuffix("_std") in HIGHER_IS_BETTER
 
 
-def _scores(trial_workdir: str) -> list[dict[str, float]]:
-  """The trial's evaluations (step and scores; not its gin parameters)."""
-  path = os.path.join(trial_workdir, "scores.csv")
-  if not os.path.exists(path):
-    return []
-  with open(path, newline="") as f:
-    rows = list(csv.DictReader(f))
-  # Gin parameters are the columns with a dotted name.
-  return sorted(({k: float(v) for k, v in row.items() if "." not in k and v}
-                 for row in rows), key=lambda r: r["step"])
-
-
 def collect(study: spec_lib.Study, workdir: str) -> list[dict]:
   """One row per trial (in study order), scores empty where none exist."""
   rows = []
@@ -45,7 +33,7 @@ def collect(study: spec_lib.Study, workdir: str) -> list[dict]:
     row = {"trial": trial.name, "setting": trial.setting, "seed": trial.seed,
            "status": "pending" if status is None else status.split(":")[0],
            "model": study.model(trial), **trial.values}
-    evaluations = _scores(runner.trial_dir(workdir, trial))
+    evaluations = evaluation.recorded_scores(runner.trial_dir(workdir, trial))
     if evaluations:
       final = evaluations[-1]
       row["final_step"] = int(final["step"])
