@@ -24,7 +24,9 @@ D: blocks ReLU → conv3×3 → ReLU → conv3×3 → avg-pool, the first withou
    has no skip connection at all; `identity_skip=True` adds the pooled input
    instead) → ReLU → global sum pool → FC → 1 logit, plus the projection
    term ⟨embed(y), features⟩ (embedding Glorot-normal, spectrally
-   normalized).
+   normalized). `Discriminator.layout = "biggan_pytorch"` gives the D of
+   BigGAN-PyTorch and StudioGAN instead: other channels at 32 and 64, two
+   halvings at 32, and shortcuts as in most ResNets.
 
 Latent sizes (Compare GAN's settings): z_dim 120 at 128 (6 chunks of 20),
 140 at 256, 160 at 512; at 32 and 64 z_dim must split into 4 and 5 chunks
@@ -84,6 +86,17 @@ _D_CHANNELS = {
 # Compare GAN's required settings at 128/256/512 (attention at 64×64, except
 # G at 256: 128×128) and its defaults B4/B1 at 32/64 (G has no B4 at 32).
 _G_ATTENTION = {32: "", 64: "B4", 128: "B4", 256: "B5", 512: "B4"}
+# D's layout in BigGAN-PyTorch's D_arch (data-efficient-gans' BigGAN is it)
+# and StudioGAN's big_resnet (at 512, which BigGAN-PyTorch lacks):
+# (channel multipliers, number of leading blocks that halve the side).
+_D_BIGGAN_PYTORCH = {
+    32: ((4, 4, 4, 4), 2),
+    64: ((1, 2, 4, 8, 16), 4),
+    128: ((1, 2, 4, 8, 16, 16), 5),
+    256: ((1, 2, 4, 8, 8, 16, 16), 6),
+    512: ((1, 1, 2, 4, 8, 8, 16, 16), 7),
+}
+_D_LAYOUTS = ("compare_gan", "biggan_pytorch")
 _D_ATTENTION = {32: "B1", 64: "B1", 128: "B1", 256: "B2", 512: "B3"}
 
 
@@ -176,6 +189,14 @@ class Discriminator(base.Discriminator):
     weight_norm: spectral norm, as in BigGAN.
     identity_skip: where a block keeps the channels, add its (pooled) input
       as in most ResNets; Compare GAN (False) has no skip connection there.
+      (The "compare_gan" layout only.)
+    layout: "compare_gan" (the table above) or "biggan_pytorch": the D of
+      BigGAN-PyTorch and of StudioGAN's big_resnet, with a learned 1×1
+      shortcut in every block that halves the side or changes the channels
+      and an identity one elsewhere. Its channels per block are ch × (4, 4,
+      4, 4) at 32 (BigGAN-PyTorch's D_ch = ch; StudioGAN's d_conv_dim =
+      2·ch), of which only the first two halve the side, and ch × (1, 2,
+      4, 8, 16) at 64; at 128 and above its table is the one above.
   """
   ch: int = 96
   blocks_with_attention: str | None = None
@@ -183,6 +204,7 @@ class Discriminator(base.Discriminator):
   weight_norm: type[nn.Module] | None = dataclasses.field(
       default=normalizers.SpectralNorm, kw_only=True)
   identity_skip: bool = False
+  layout: str = "compare_gan"
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None, *,
@@ -190,7 +212,14 @@ class Discriminator(base.Discriminator):
     name = "models.resnet_biggan.Discriminator"
     layers.check_labels(self.num_classes, y)
     side = blocks.square_resolution(x.shape[1:3], RESOLUTIONS, name)
-    multipliers = _D_CHANNELS[side]
+    if self.layout not in _D_LAYOUTS:
+      raise ValueError(f"{name}.layout = {self.layout!r} is not one of "
+                       f"{_D_LAYOUTS}.")
+    if self.layout == "compare_gan":
+      multipliers = _D_CHANNELS[side]
+      num_down = len(multipliers) - 1
+    else:
+      multipliers, num_down = _D_BIGGAN_PYTORCH[side]
     with_attention = blocks.parse_block_names(
         _D_ATTENTION[side] if self.blocks_with_attention is None
         else self.blocks_with_attention, len(multipliers), name)
@@ -198,12 +227,15 @@ class Discriminator(base.Discriminator):
     for i, multiplier in enumerate(multipliers):
       block_name = f"B{i + 1}"
       features = self.ch * multiplier
-      if h.shape[-1] != features:
+      down = i < num_down
+      if h.shape[-1] != features or (down and self.layout != "compare_gan"):
         shortcut = "conv"
+      elif self.identity_skip or self.layout != "compare_gan":
+        shortcut = "identity"
       else:
-        shortcut = "identity" if self.identity_skip else "none"
+        shortcut = "none"
       h = blocks.ResNetBlock(
-          features, "none" if i == len(multipliers) - 1 else "down",
+          features, "down" if down else "none",
           self.norm, **self.layer_args, shortcut=shortcut,
           shortcut_kernel=1, preactivate=i > 0, name=block_name)(
               h, train=train, y=y)

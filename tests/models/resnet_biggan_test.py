@@ -265,3 +265,41 @@ def test_identity_skip_option():
   d_vars, logits, _ = _shapes(plain, _spec(2, 512, 512, 3))
   # Same parameters: the skip of a block that keeps its channels is free.
   assert logits.shape == (2, 1) and "shortcut" not in d_vars["params"]["B2"]
+
+
+def _conv(k, cin, cout):
+  return k * k * cin * cout + cout
+
+
+@pytest.mark.parametrize("num_classes", [0, 10])
+def test_biggan_pytorch_layout_at_32(num_classes):
+  # data-efficient-gans' CIFAR D (BigGAN-PyTorch's D_arch[32], D_ch = 64):
+  # four blocks of 256 channels, the first two downsampling with a 1×1
+  # shortcut, the last two with an identity one; counted from D_arch.
+  c = 256
+  expected = (_conv(3, 3, c) + _conv(3, c, c) + _conv(1, 3, c)
+              + 2 * _conv(3, c, c) + _conv(1, c, c)
+              + 2 * 2 * _conv(3, c, c)
+              + c + 1 + num_classes * c)
+  discriminator = resnet_biggan.Discriminator(
+      ch=64, num_classes=num_classes, layout="biggan_pytorch",
+      blocks_with_attention="")
+  y = (_spec(2, num_classes),) if num_classes else ()
+  d_vars, logits, _ = _shapes(discriminator, _spec(2, 32, 32, 3), *y)
+  assert logits.shape == (2, 1) and _count(d_vars["params"]) == expected
+  assert {k for k, v in d_vars["params"].items()
+          if "shortcut" in v} == {"B1", "B2"}
+  # Two halvings: the last blocks run at 8×8 (Compare GAN's layout: 4×4).
+  features = jax.eval_shape(
+      lambda v, x: discriminator.apply(
+          v, x, *([jnp.zeros((2, num_classes))] if num_classes else []),
+          train=False, capture_intermediates=True,
+          mutable=["intermediates"])[1]["intermediates"]["B4"],
+      d_vars, _spec(2, 32, 32, 3))
+  assert features["__call__"][0].shape == (2, 8, 8, c)
+
+
+def test_unknown_layout_is_named():
+  discriminator = resnet_biggan.Discriminator(ch=4, layout="studiogan")
+  with pytest.raises(ValueError, match="layout = 'studiogan'"):
+    _shapes(discriminator, _spec(2, 32, 32, 3))

@@ -297,6 +297,32 @@ class ResNetCifarDiscriminator(Network):
             + torch.sum(embedded * h, dim=1, keepdim=True))
 
 
+class BigGANPyTorchDiscriminator(Network):
+  """BigGAN-PyTorch's D at 32×32 (`D_arch[32]`, as data-efficient-gans and
+  StudioGAN's big_resnet build it), without attention: four blocks, of which
+  the first two downsample; a learned 1×1 shortcut where a block downsamples
+  or changes the channels (`learnable_sc`), the identity elsewhere; the
+  first block without a pre-activation; ReLU, sum pooling, a linear output
+  plus the projection term."""
+
+  def __call__(self, x: Tensor, y: Tensor | None = None) -> Tensor:
+    h = x
+    for i, down in enumerate((True, True, False, False)):
+      name = f"B{i + 1}"
+      skip = h
+      if i:
+        h = F.relu(h)
+      h = self.conv(f"{name}/conv2", F.relu(self.conv(f"{name}/conv1", h)))
+      if down:  # In D_arch[32] only the first block changes the channels.
+        h = _avg_pool(h)
+        skip = _avg_pool(self.conv(f"{name}/shortcut", skip))
+      h = h + skip
+    h = torch.sum(F.relu(h), dim=(2, 3))
+    embedded = y @ self.params["ClassHeads_0/embed/kernel"].T
+    return (self.dense("final_fc", h)
+            + torch.sum(embedded * h, dim=1, keepdim=True))
+
+
 class MLPGenerator(Network):
   """Goodfellow et al.'s MLP G: dense (no bias) → batch norm → ReLU, then a
   linear output."""
