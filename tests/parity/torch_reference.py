@@ -287,40 +287,36 @@ class ResNetCifarDiscriminator(Network):
       if i:
         h = F.relu(h)
       h = self.conv(f"{name}/conv2", F.relu(self.conv(f"{name}/conv1", h)))
-      skip = self.conv(f"{name}/shortcut", skip)
+      if self.learned_shortcut(down):
+        skip = self.conv(f"{name}/shortcut", skip)
       if down:
         h, skip = _avg_pool(h), _avg_pool(skip)
       h = h + skip
-    h = torch.mean(F.relu(h), dim=(2, 3))
+    h = self.pool(F.relu(h))
     embedded = y @ self.params["ClassHeads_0/embed/kernel"].T
     return (self.dense("final_fc", h)
             + torch.sum(embedded * h, dim=1, keepdim=True))
 
+  def learned_shortcut(self, down: bool) -> bool:
+    del down  # Every block has one.
+    return True
 
-class BigGANPyTorchDiscriminator(Network):
+  def pool(self, h: Tensor) -> Tensor:
+    return torch.mean(h, dim=(2, 3))
+
+
+class BigGANPyTorchDiscriminator(ResNetCifarDiscriminator):
   """BigGAN-PyTorch's D at 32×32 (`D_arch[32]`, as data-efficient-gans and
-  StudioGAN's big_resnet build it), without attention: four blocks, of which
-  the first two downsample; a learned 1×1 shortcut where a block downsamples
-  or changes the channels (`learnable_sc`), the identity elsewhere; the
-  first block without a pre-activation; ReLU, sum pooling, a linear output
-  plus the projection term."""
+  StudioGAN's big_resnet build it), without attention: the same four blocks,
+  the first two downsampling, but a learned 1×1 shortcut only where a block
+  downsamples or changes the channels (`learnable_sc`; in D_arch[32] only
+  the first changes them), the identity elsewhere, and sum pooling."""
 
-  def __call__(self, x: Tensor, y: Tensor | None = None) -> Tensor:
-    h = x
-    for i, down in enumerate((True, True, False, False)):
-      name = f"B{i + 1}"
-      skip = h
-      if i:
-        h = F.relu(h)
-      h = self.conv(f"{name}/conv2", F.relu(self.conv(f"{name}/conv1", h)))
-      if down:  # In D_arch[32] only the first block changes the channels.
-        h = _avg_pool(h)
-        skip = _avg_pool(self.conv(f"{name}/shortcut", skip))
-      h = h + skip
-    h = torch.sum(F.relu(h), dim=(2, 3))
-    embedded = y @ self.params["ClassHeads_0/embed/kernel"].T
-    return (self.dense("final_fc", h)
-            + torch.sum(embedded * h, dim=1, keepdim=True))
+  def learned_shortcut(self, down: bool) -> bool:
+    return down
+
+  def pool(self, h: Tensor) -> Tensor:
+    return torch.sum(h, dim=(2, 3))
 
 
 class MLPGenerator(Network):
