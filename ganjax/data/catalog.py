@@ -250,8 +250,8 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
       order (−1: none), e.g. inferred ones (`python -m
       ganjax.infer_labels`); the train split's only.
     train_examples: train on a fixed subset of this many examples of the
-      train split (`dataset.random_subset`; e.g. 5,000 for DiffAugment's "10 % of
-      CIFAR-10"); None: all. Evaluation reads the whole eval split.
+      train split (`dataset.random_subset`; e.g. 5,000 for DiffAugment's
+      "10 % of CIFAR-10"); None: all. Evaluation reads the whole eval split.
     subset_seed: chooses that subset (fixed across run seeds).
   """
   del seed

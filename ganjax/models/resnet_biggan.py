@@ -215,11 +215,12 @@ class Discriminator(base.Discriminator):
     if self.layout not in _D_LAYOUTS:
       raise ValueError(f"{name}.layout = {self.layout!r} is not one of "
                        f"{_D_LAYOUTS}.")
-    if self.layout == "compare_gan":
+    biggan_pytorch = self.layout == "biggan_pytorch"
+    if biggan_pytorch:
+      multipliers, num_down = _D_BIGGAN_PYTORCH[side]
+    else:
       multipliers = _D_CHANNELS[side]
       num_down = len(multipliers) - 1
-    else:
-      multipliers, num_down = _D_BIGGAN_PYTORCH[side]
     with_attention = blocks.parse_block_names(
         _D_ATTENTION[side] if self.blocks_with_attention is None
         else self.blocks_with_attention, len(multipliers), name)
@@ -228,9 +229,9 @@ class Discriminator(base.Discriminator):
       block_name = f"B{i + 1}"
       features = self.ch * multiplier
       down = i < num_down
-      if h.shape[-1] != features or (down and self.layout != "compare_gan"):
+      if h.shape[-1] != features or (down and biggan_pytorch):
         shortcut = "conv"
-      elif self.identity_skip or self.layout != "compare_gan":
+      elif self.identity_skip or biggan_pytorch:
         shortcut = "identity"
       else:
         shortcut = "none"
