@@ -62,11 +62,11 @@ class GAN:
 
   def call(self, model: nn.Module, params: Any, collections: Collections,
            x: jax.Array, y: jax.Array | None = None, *, train: bool,
-           sown: dict[str, Any] | None = None) -> tuple[jax.Array,
-                                                       Collections]:
+           sown: dict[str, Any] | None = None,
+           rng: jax.Array | None = None) -> tuple[jax.Array, Collections]:
     """`apply_model` with this GAN's precision settings."""
     return apply_model(model, params, collections, x, y, train=train,
-                       sown=sown, compute_dtype=self.compute_dtype,
+                       sown=sown, rng=rng, compute_dtype=self.compute_dtype,
                        matmul_precision=self.matmul_precision)
 
   @property
@@ -131,9 +131,17 @@ def _cast(tree: Any, dtype: jnp.dtype) -> Any:
       else v, tree)
 
 
+def noise_key(rng: jax.Array) -> jax.Array:
+  """The key of a G call's own randomness (StyleGAN2's noise inputs and
+  style mixing), apart from the other keys folded from `rng`, so that GANs
+  whose G draws nothing draw what they drew before it."""
+  return jax.random.fold_in(rng, 0x4e6f6973)
+
+
 def apply_model(model: nn.Module, params: Any, collections: Collections,
                 x: jax.Array, y: jax.Array | None = None, *, train: bool,
                 sown: dict[str, Any] | None = None,
+                rng: jax.Array | None = None,
                 compute_dtype: str = "float32",
                 matmul_precision: str = "default") -> tuple[jax.Array,
                                                             Collections]:
@@ -149,7 +157,9 @@ def apply_model(model: nn.Module, params: Any, collections: Collections,
   bfloat16, while the parameters themselves, their gradients, the optimizer
   states and the collections stay float32; batch-norm statistics and the
   spectral norm's power iteration are computed in float32 (`normalizers`),
-  and outputs come back as float32 for the losses. `matmul_precision` is
+  and outputs come back as float32 for the losses. `rng`, if given, is the
+  model's "noise" key stream (StyleGAN2's G draws its noise inputs and style
+  mixing from it; other models ignore it). `matmul_precision` is
   `jax.default_matmul_precision` for the call (e.g. "bfloat16": one-pass
   bfloat16 products of float32 operands; "default": the backend's).
   """
@@ -158,16 +168,17 @@ def apply_model(model: nn.Module, params: Any, collections: Collections,
     params, x, y = _cast((params, x, y), jnp.dtype(compute_dtype))
   variables = {"params": params, **collections}
   inputs = (x,) if y is None else (x, y)
+  rngs = None if rng is None else {"noise": rng}
   mutable = list(collections) if train else []
   if sown is not None:
     mutable.append("intermediates")
   precision = None if matmul_precision == "default" else matmul_precision
   with jax.default_matmul_precision(precision):
     if not mutable:
-      out = model.apply(variables, *inputs, train=train)
+      out = model.apply(variables, *inputs, train=train, rngs=rngs)
       return _cast(out, jnp.float32), collections
     out, updated = model.apply(variables, *inputs, train=train,
-                               mutable=mutable)
+                               mutable=mutable, rngs=rngs)
   if sown is not None:
     sown.update(_cast(updated.pop("intermediates", {}), jnp.float32))
   return _cast(out, jnp.float32), {**collections, **updated}

@@ -18,10 +18,13 @@ def _g_params(state: state_lib.GANState, use_ema: bool):
 
 
 def generate(gan: gan_lib.GAN, state: state_lib.GANState, z: jax.Array,
-             use_ema: bool, labels: jax.Array | None = None) -> jax.Array:
-  """G(z, labels) in inference mode, with the EMA weights if `use_ema`."""
+             use_ema: bool, labels: jax.Array | None = None,
+             rng: jax.Array | None = None) -> jax.Array:
+  """G(z, labels) in inference mode, with the EMA weights if `use_ema`;
+  `rng` is the key of G's own draws (StyleGAN2's noise inputs)."""
   out, _ = gan.call(gan.generator, _g_params(state, use_ema),
-                    state.g_collections, z, gan.one_hot(labels), train=False)
+                    state.g_collections, z, gan.one_hot(labels), train=False,
+                    rng=rng)
   return out
 
 
@@ -110,11 +113,13 @@ def draw(gan: gan_lib.GAN, state: state_lib.GANState, rng: jax.Array,
     labels = np.pad(labels, (0, -num % batch_size))
   outputs = []
   for start in range(0, num, batch_size):
-    z = gan.sample_z(jax.random.fold_in(rng, start), batch_size, truncation)
+    key = jax.random.fold_in(rng, start)
+    z = gan.sample_z(key, batch_size, truncation)
     batch_labels = (None if labels is None
                     else labels[start:start + batch_size])
     outputs.append(np.asarray(generate_jit(gan, state, z, use_ema,
-                                           batch_labels)))
+                                           batch_labels,
+                                           gan_lib.noise_key(key))))
   return np.concatenate(outputs)[:num]
 
 
@@ -138,7 +143,7 @@ def interpolations(gan: gan_lib.GAN, state: state_lib.GANState,
                        np.int32)
     rows.append(np.asarray(generate_jit(
         gan, state, latents.path(z0, z1, num_steps, spherical), use_ema,
-        labels)))
+        labels, gan_lib.noise_key(jax.random.key(a)))))
   return np.stack(rows)
 
 

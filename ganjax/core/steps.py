@@ -111,11 +111,13 @@ def _augmenting_d(gan: gan_lib.GAN, d_params, collections,
   return discriminator
 
 
-def _generating(gan: gan_lib.GAN, g_params, collections):
+def _generating(gan: gan_lib.GAN, g_params, collections, rng: jax.Array):
   """(z, one-hot y) ↦ G's output in training mode, collections left as
-  they are."""
-  return lambda z, y: gan.call(gan.generator, g_params, collections, z, y,
-                               train=True)[0]
+  they are; call i draws G's noise from fold_in(rng, i)."""
+  calls = itertools.count()
+  return lambda z, y: gan.call(
+      gan.generator, g_params, collections, z, y, train=True,
+      rng=jax.random.fold_in(rng, next(calls)))[0]
 
 
 def _next_term_states(gan: gan_lib.GAN, out: terms_lib.Outputs
@@ -156,9 +158,10 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   fake_labels = gan.sample_labels(label_rng, real.shape[0], real_labels)
   y_real, y_fake = gan.one_hot(real_labels), gan.one_hot(fake_labels)
   z = gan.sample_z(z_rng, real.shape[0])
+  noise_rng = gan_lib.noise_key(rng)
   fake, g_collections = gan.call(
       gan.generator, state.g_params, state.g_collections, z, y_fake,
-      train=True)
+      train=True, rng=jax.random.fold_in(noise_rng, 0))
   fake = jax.lax.stop_gradient(fake)
 
   def loss_fn(d_params):
@@ -176,7 +179,8 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
         penalty_weight=state.penalty_weight, rng=penalty_rng,
         d_updates=state.step * gan.disc_iters + index,
         term_states=state.terms, z=z, y_real=y_real, y_fake=y_fake,
-        generator=_generating(gan, state.g_params, state.g_collections))
+        generator=_generating(gan, state.g_params, state.g_collections,
+                              jax.random.fold_in(noise_rng, 1)))
     total, metrics = terms_lib.total(gan.objective, lambda t: t.d_loss(out))
     return total, (d_collections, _next_term_states(gan, out),
                    {**metrics, "d_total": total})
@@ -208,13 +212,15 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   batch statistics and relativistic losses."""
   z_rng, label_rng = jax.random.split(rng)
   aug_rng = _augment_key(rng)
+  noise_rng = gan_lib.noise_key(rng)
   z = gan.sample_z(z_rng, real.shape[0])
   fake_labels = gan.sample_labels(label_rng, real.shape[0], real_labels)
   y_real, y_fake = gan.one_hot(real_labels), gan.one_hot(fake_labels)
 
   def loss_fn(g_params):
     fake, g_collections = gan.call(
-        gan.generator, g_params, state.g_collections, z, y_fake, train=True)
+        gan.generator, g_params, state.g_collections, z, y_fake, train=True,
+        rng=jax.random.fold_in(noise_rng, 0))
     d_out, d_collections = _discriminate(
         gan, state.d_params, state.d_collections, real, fake, y_real, y_fake,
         state.terms, aug_rng)
@@ -228,7 +234,8 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
         rng=jax.random.fold_in(aug_rng, 3),
         d_updates=(state.step + 1) * gan.disc_iters,
         term_states=state.terms, z=z, y_real=y_real, y_fake=y_fake,
-        generator=_generating(gan, g_params, state.g_collections))
+        generator=_generating(gan, g_params, state.g_collections,
+                              jax.random.fold_in(noise_rng, 1)))
     loss, metrics = terms_lib.total(gan.objective, lambda t: t.g_loss(out))
     return loss, (g_collections, d_collections, {**metrics, "g_total": loss})
 

@@ -41,6 +41,7 @@ from ganjax.models import resnet_biggan_deep
 from ganjax.models import resnet_cifar
 from ganjax.models import resnet_stl
 from ganjax.models import sndcgan
+from ganjax.models import stylegan2
 from ganjax.run import evaluation
 from ganjax.run import experiment
 from ganjax.run import guard
