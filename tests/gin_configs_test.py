@@ -6,6 +6,7 @@ import os
 import gin
 import jax
 import numpy as np
+import PIL.Image
 import pytest
 import tensorflow_datasets as tfds
 
@@ -94,12 +95,21 @@ def _query(name):
 
 def _parse_experiment(path, tmp_path):
   """Parses an experiment; a run on inferred labels (S²GAN) gets a label
-  file for the mock data in place of its earlier stage's, and one on a
-  subset of the training data a subset the mock data has."""
+  file for the mock data in place of its earlier stage's, one on a subset
+  of the training data a subset the mock data has, and one on a folder of
+  the user's images (FFHQ) a folder of 4 small PNGs."""
   labels = str(tmp_path / "labels.npy")
   np.save(labels, np.arange(4) % 10)
   config.parse([path], [])
   mock = []
+  if (_query("datasets.image_folder.size") is not None
+      and _query("datasets.image_folder.path") is None):
+    folder = tmp_path / "images"
+    folder.mkdir()
+    for i in range(4):
+      PIL.Image.fromarray(np.full((8, 8, 3), 40 * i, np.uint8)).save(
+          folder / f"{i}.png")
+    mock.append(f"datasets.image_folder.path = '{folder}'")
   if _query("datasets.tfds.label_file") is not None:
     mock.append(f"datasets.tfds.label_file = '{labels}'")
   if _query("datasets.tfds.train_examples") is not None:
@@ -131,7 +141,8 @@ def _check_parsed_experiment():
        if exp.gan.conditional else None)
   fake, _ = jax.eval_shape(
       lambda p, c, z, y: gan_lib.apply_model(exp.gan.generator, p, c, z, y,
-                                             train=False),
+                                             train=False,
+                                             rng=jax.random.key(0)),
       state.g_params, state.g_collections, z, y)
   assert fake.shape == (2, *exp.data.spec.shape)
   # A real (small) batch has the declared shapes; one whole train step on a

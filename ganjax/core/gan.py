@@ -51,6 +51,8 @@ class GAN:
   disc_iters: int
   ema_decay: float | None
   ema_start_step: int
+  ema_half_life_images: float | None = None
+  ema_rampup: float | None = None
   num_classes: int = 0
   label_distribution: str = "uniform"
   terms: tuple[terms_lib.Term, ...] = ()
@@ -63,11 +65,18 @@ class GAN:
   def call(self, model: nn.Module, params: Any, collections: Collections,
            x: jax.Array, y: jax.Array | None = None, *, train: bool,
            sown: dict[str, Any] | None = None,
-           rng: jax.Array | None = None) -> tuple[jax.Array, Collections]:
+           rng: jax.Array | None = None,
+           method: str | None = None) -> tuple[jax.Array, Collections]:
     """`apply_model` with this GAN's precision settings."""
     return apply_model(model, params, collections, x, y, train=train,
-                       sown=sown, rng=rng, compute_dtype=self.compute_dtype,
+                       sown=sown, rng=rng, method=method,
+                       compute_dtype=self.compute_dtype,
                        matmul_precision=self.matmul_precision)
+
+  @property
+  def keeps_ema(self) -> bool:
+    """Whether the train state holds an EMA of G's weights."""
+    return self.ema_decay is not None or self.ema_half_life_images is not None
 
   @property
   def conditional(self) -> bool:
@@ -142,6 +151,7 @@ def apply_model(model: nn.Module, params: Any, collections: Collections,
                 x: jax.Array, y: jax.Array | None = None, *, train: bool,
                 sown: dict[str, Any] | None = None,
                 rng: jax.Array | None = None,
+                method: str | None = None,
                 compute_dtype: str = "float32",
                 matmul_precision: str = "default") -> tuple[jax.Array,
                                                             Collections]:
@@ -159,7 +169,9 @@ def apply_model(model: nn.Module, params: Any, collections: Collections,
   spectral norm's power iteration are computed in float32 (`normalizers`),
   and outputs come back as float32 for the losses. `rng`, if given, is the
   model's "noise" key stream (StyleGAN2's G draws its noise inputs and style
-  mixing from it; other models ignore it). `matmul_precision` is
+  mixing from it; other models ignore it). `method` names the model's
+  method to run instead of `__call__` (StyleGAN2's G: "mapping",
+  "synthesis"). `matmul_precision` is
   `jax.default_matmul_precision` for the call (e.g. "bfloat16": one-pass
   bfloat16 products of float32 operands; "default": the backend's).
   """
@@ -175,10 +187,11 @@ def apply_model(model: nn.Module, params: Any, collections: Collections,
   precision = None if matmul_precision == "default" else matmul_precision
   with jax.default_matmul_precision(precision):
     if not mutable:
-      out = model.apply(variables, *inputs, train=train, rngs=rngs)
+      out = model.apply(variables, *inputs, train=train, rngs=rngs,
+                        method=method)
       return _cast(out, jnp.float32), collections
     out, updated = model.apply(variables, *inputs, train=train,
-                               mutable=mutable, rngs=rngs)
+                               mutable=mutable, rngs=rngs, method=method)
   if sown is not None:
     sown.update(_cast(updated.pop("intermediates", {}), jnp.float32))
   return _cast(out, jnp.float32), {**collections, **updated}
@@ -231,6 +244,8 @@ def make_gan(data_spec: dataset.DataSpec,
              penalty_every: int = 1,
              ema_decay: float | None = 0.9999,
              ema_start_step: int = 40_000,
+             ema_half_life_images: float | None = None,
+             ema_rampup: float | None = None,
              conditional: bool = False,
              label_distribution: str = "uniform",
              terms: Sequence[terms_lib.Term] = (),
@@ -260,6 +275,12 @@ def make_gan(data_spec: dataset.DataSpec,
     ema_decay: decay of the EMA of G's weights, or None to keep no EMA.
     ema_start_step: G step from which the EMA averages; before it the EMA
       copies G's weights (Compare GAN: 0.9999 from step 40k).
+    ema_half_life_images: in place of ema_decay and ema_start_step, the
+      EMA's half-life in images (stylegan2-ada-pytorch's ema_kimg · 1000):
+      each G update of a batch of B decays it by 0.5^(B / half-life).
+    ema_rampup: with ema_half_life_images, the half-life is at most the
+      images seen so far times this (stylegan2-ada's ema_rampup, 0.05 in
+      its `cifar` config); None: no ramp-up.
     conditional: feed class labels to G and D (the data must be labeled).
     label_distribution: labels of fakes in training, "uniform" or "data"
       (the real batch's labels; Compare GAN's fit_label_distribution).
@@ -300,6 +321,13 @@ def make_gan(data_spec: dataset.DataSpec,
   if ema_decay is not None and not 0.0 <= ema_decay < 1.0:
     raise ValueError(f"GAN.ema_decay must be in [0, 1) or None, got "
                      f"{ema_decay}.")
+  if ema_half_life_images is not None and ema_half_life_images <= 0:
+    raise ValueError(f"GAN.ema_half_life_images must be > 0 or None, got "
+                     f"{ema_half_life_images}.")
+  if ema_rampup is not None and (ema_half_life_images is None
+                                 or ema_rampup <= 0):
+    raise ValueError("GAN.ema_rampup needs GAN.ema_half_life_images and "
+                     f"must be > 0, got {ema_rampup}.")
   num_classes = 0
   if conditional:
     if not data_spec.num_classes:
@@ -315,7 +343,9 @@ def make_gan(data_spec: dataset.DataSpec,
              loss=loss, penalty=penalty, penalty_weight=penalty_weight,
              g_optimizer=g_optimizer, d_optimizer=d_optimizer, z_dim=z_dim,
              prior=prior, disc_iters=disc_iters, ema_decay=ema_decay,
-             ema_start_step=ema_start_step, num_classes=num_classes,
+             ema_start_step=ema_start_step,
+             ema_half_life_images=ema_half_life_images,
+             ema_rampup=ema_rampup, num_classes=num_classes,
              label_distribution=label_distribution, terms=terms,
              adversarial_weight=adversarial_weight,
              penalty_every=penalty_every, separate_d_calls=separate_d_calls,

@@ -109,7 +109,7 @@ def create_state(gan: gan_lib.GAN, rng: jax.Array,
       g_opt_state=gan.g_optimizer.init(g_params),
       d_opt_state=gan.d_optimizer.init(d_params),
       # A copy: the state is donated to the step, and no buffer may appear twice.
-      ema_params=(None if gan.ema_decay is None else
+      ema_params=(None if not gan.keeps_ema else
                   jax.tree.map(jnp.copy, g_params)),
       restores=jnp.zeros([], jnp.int32), lr_scale=jnp.ones([], jnp.float32),
       penalty_weight=jnp.float32(gan.penalty_weight),

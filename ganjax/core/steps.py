@@ -112,12 +112,13 @@ def _augmenting_d(gan: gan_lib.GAN, d_params, collections,
 
 
 def _generating(gan: gan_lib.GAN, g_params, collections, rng: jax.Array):
-  """(z, one-hot y) ↦ G's output in training mode, collections left as
-  they are; call i draws G's noise from fold_in(rng, i)."""
+  """(z, one-hot y, method=None) ↦ G's output (or its method's) in training
+  mode, collections left as they are; call i draws G's noise from
+  fold_in(rng, i)."""
   calls = itertools.count()
-  return lambda z, y: gan.call(
+  return lambda z, y, method=None: gan.call(
       gan.generator, g_params, collections, z, y, train=True,
-      rng=jax.random.fold_in(rng, next(calls)))[0]
+      rng=jax.random.fold_in(rng, next(calls)), method=method)[0]
 
 
 def _next_term_states(gan: gan_lib.GAN, out: terms_lib.Outputs
@@ -177,7 +178,7 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
             gan, d_params, state.d_collections, state.terms, y_real,
             jax.random.fold_in(aug_rng, 2)),
         penalty_weight=state.penalty_weight, rng=penalty_rng,
-        d_updates=state.step * gan.disc_iters + index,
+        d_updates=state.step * gan.disc_iters + index, g_updates=state.step,
         term_states=state.terms, z=z, y_real=y_real, y_fake=y_fake,
         generator=_generating(gan, state.g_params, state.g_collections,
                               jax.random.fold_in(noise_rng, 1)))
@@ -197,11 +198,26 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
       g_collections=g_collections, terms=term_states), metrics
 
 
-def ema_update(gan: gan_lib.GAN, ema_params, g_params, step: jax.Array):
-  """EMA of G's weights; before `ema_start_step` it copies them (decay 0)."""
-  if gan.ema_decay is None:
+def ema_update(gan: gan_lib.GAN, ema_params, g_params, step: jax.Array,
+               batch_size: int = 1):
+  """EMA of G's weights after G update `step` of `batch_size` images.
+
+  With `gan.ema_half_life_images` h, the decay is 0.5^(batch_size / h),
+  h at most step · batch_size · `gan.ema_rampup` (stylegan2-ada-pytorch's,
+  where the images seen are counted before the update, so the first update
+  copies G). Otherwise `gan.ema_decay`, from `ema_start_step` on; before
+  it the EMA copies G's weights (decay 0).
+  """
+  if not gan.keeps_ema:
     return None
-  decay = jnp.where(step >= gan.ema_start_step, gan.ema_decay, 0.0)
+  if gan.ema_half_life_images is not None:
+    half_life = jnp.float32(gan.ema_half_life_images)
+    if gan.ema_rampup is not None:
+      half_life = jnp.minimum(half_life, (step * batch_size).astype(
+          jnp.float32) * gan.ema_rampup)
+    decay = 0.5 ** (batch_size / jnp.maximum(half_life, 1e-8))
+  else:
+    decay = jnp.where(step >= gan.ema_start_step, gan.ema_decay, 0.0)
   return optax.incremental_update(g_params, ema_params, 1.0 - decay)
 
 
@@ -232,7 +248,7 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
             jax.random.fold_in(aug_rng, 2)),
         penalty_weight=state.penalty_weight,
         rng=jax.random.fold_in(aug_rng, 3),
-        d_updates=(state.step + 1) * gan.disc_iters,
+        d_updates=(state.step + 1) * gan.disc_iters, g_updates=state.step,
         term_states=state.terms, z=z, y_real=y_real, y_fake=y_fake,
         generator=_generating(gan, g_params, state.g_collections,
                               jax.random.fold_in(noise_rng, 1)))
@@ -241,6 +257,8 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
 
   (_, (g_collections, d_collections, metrics)), grads = jax.value_and_grad(
       loss_fn, has_aux=True)(state.g_params)
+  term_states = {term.name: term.g_update(state.terms[term.name], metrics)
+                 for term in gan.terms if term.name in state.terms}
   updates, g_opt_state = gan.g_optimizer.update(
       grads, state.g_opt_state, state.g_params)
   updates = optax.tree_utils.tree_scale(state.lr_scale, updates)
@@ -249,8 +267,9 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   return state.replace(
       step=state.step + 1, g_params=g_params, g_opt_state=g_opt_state,
       g_collections=g_collections, d_collections=d_collections,
-      ema_params=ema_update(gan, state.ema_params, g_params, state.step),
-  ), metrics
+      ema_params=ema_update(gan, state.ema_params, g_params, state.step,
+                            real.shape[0]),
+      terms=term_states), metrics
 
 
 def _interleaved(x: jax.Array, num: int) -> jax.Array:

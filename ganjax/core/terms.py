@@ -16,8 +16,9 @@ head) and the examples it adds to each half of D's batch (`d_inputs`, e.g.
 rotated copies), so a new term plugs in without touching the step.
 
 A term may also keep state in the train state (`init_state`, e.g. ADA's
-probability p or LeCam's anchors), updated after each D update from what
-that update computed (`d_update`), and may transform every image D sees
+probability p, LeCam's anchors or the mean path length), updated after each
+D update from what that update computed (`d_update`) and after each G update
+from the metrics its G loss reported (`g_update`), and may transform every image D sees
 (`augment`: DiffAugment, ADA), reals and fakes, in D's and G's updates and in
 the penalties' D calls.
 """
@@ -61,13 +62,16 @@ class Outputs(NamedTuple):
       (`term_key`).
     d_updates: D updates done before this one (this update's index; in G's
       update, those of the whole run so far).
+    g_updates: G updates done before this one (the step).
     term_states: {term name: state} of the terms that keep one, as the
       update started.
     z: the latents of the fakes.
     y_real, y_fake: one-hot labels of reals and fakes (None when
       unconditional).
-    generator: (z, one-hot y) ↦ G's output in training mode, with the
-      update's G parameters (for latent consistency).
+    generator: (z, one-hot y, method=None) ↦ G's output in training mode,
+      with the update's G parameters, a new draw of G's noise per call (for
+      latent consistency); `method` runs one of G's methods instead (e.g.
+      StyleGAN2's "mapping" and "synthesis", for the path length).
   """
   d_real: jax.Array
   d_fake: jax.Array
@@ -83,6 +87,7 @@ class Outputs(NamedTuple):
   penalty_weight: jax.Array
   rng: jax.Array
   d_updates: jax.Array
+  g_updates: jax.Array
   term_states: dict[str, Any]
   z: jax.Array
   y_real: jax.Array | None
@@ -124,6 +129,12 @@ class Term:
     """The term's state after a D update that computed `out` (arrays of
     `out` are constants here)."""
     del out
+    return state
+
+  def g_update(self, state: Any, metrics: Metrics) -> Any:
+    """The term's state after a G update whose g_loss (of every term)
+    reported `metrics` (constants here)."""
+    del metrics
     return state
 
   def d_inputs(self, real: jax.Array, fake: jax.Array,

@@ -270,8 +270,10 @@ class Generator(nn.Module):
                      ws)
     return ws
 
-  def synthesis(self, ws: jax.Array) -> jax.Array:
-    """Images [N, H, W, C] of ws [N, num_ws, w_dim]."""
+  def synthesis(self, ws: jax.Array, *, train: bool = False) -> jax.Array:
+    """Images [N, H, W, C] of ws [N, num_ws, w_dim] (the same in training
+    and inference mode)."""
+    del train
     return self.synthesis_network(ws)
 
   def __call__(self, z: jax.Array, y: jax.Array | None = None, *,

@@ -20,6 +20,7 @@ import optax
 # pylint: disable=unused-import
 from ganjax.core import augment_terms
 from ganjax.core import losses
+from ganjax.core import path_length
 from ganjax.core import penalties
 from ganjax.core import progressive
 from ganjax.core import regularizers

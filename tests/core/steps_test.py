@@ -225,6 +225,24 @@ def test_ema_copies_then_averages():
   assert int(states[-1].step) == start + 2  # Two averaged updates checked.
 
 
+def test_ema_by_half_life_with_ramp_up():
+  """stylegan2-ada-pytorch's EMA: decay 0.5^(B / h), h = min(half-life,
+  images seen before the update · ramp-up)."""
+  gan = dataclasses.replace(_GAN, ema_decay=None, ema_half_life_images=100.0,
+                            ema_rampup=0.05)
+  old, new = {"w": np.zeros(2, np.float32)}, {"w": np.ones(2, np.float32)}
+  for step, half_life in ((0, 0.0), (10, 2.0), (1000, 100.0)):
+    decay = 0.0 if not half_life else 0.5 ** (4 / half_life)
+    got = steps.ema_update(gan, old, new, jnp.int32(step), batch_size=4)
+    np.testing.assert_allclose(got["w"], 1 - decay, rtol=1e-6)
+  no_ramp = dataclasses.replace(gan, ema_rampup=None)
+  np.testing.assert_allclose(
+      steps.ema_update(no_ramp, old, new, jnp.int32(0), 4)["w"],
+      1 - 0.5 ** 0.04, rtol=1e-6)
+  assert gan.keeps_ema and not dataclasses.replace(
+      gan, ema_half_life_images=None).keeps_ema
+
+
 def test_no_ema():
   gan = _make_gan(ema_decay=None)
   state = jax.eval_shape(lambda: state_lib.create_state(

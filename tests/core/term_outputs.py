@@ -17,6 +17,6 @@ def outputs(**fields: Any) -> terms.Outputs:
       real_labels=None, fake_labels=None, d_params={}, g_params={},
       discriminator=lambda x, y=None: jnp.sum(x, axis=-1),
       penalty_weight=jnp.float32(1.0), rng=jax.random.key(0),
-      d_updates=jnp.int32(0), term_states={}, z=jnp.zeros((4, 3)),
-      y_real=None, y_fake=None, generator=lambda z, y: z)
+      d_updates=jnp.int32(0), g_updates=jnp.int32(0), term_states={}, z=jnp.zeros((4, 3)),
+      y_real=None, y_fake=None, generator=lambda z, y, method=None: z)
   return terms.Outputs(**{**default, **fields})

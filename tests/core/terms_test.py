@@ -155,3 +155,11 @@ def test_lazy_r1_counts_k_times_every_k_th_d_update_in_one_program():
 def test_penalty_every_is_checked():
   with pytest.raises(ValueError, match="penalty_every must be >= 1"):
     _gan(penalty_every=0)
+
+
+def test_ema_half_life_and_rampup_are_checked():
+  with pytest.raises(ValueError, match="ema_half_life_images must be > 0"):
+    _gan(ema_half_life_images=0.0)
+  with pytest.raises(ValueError, match="ema_rampup needs"):
+    _gan(ema_rampup=0.05)
+  assert _gan(ema_half_life_images=10.0, ema_rampup=0.05).keeps_ema
