@@ -1,6 +1,7 @@
 """StyleGAN2's G, D, R1 and path-length term against the PyTorch networks
 of `torch_stylegan2` with copied weights: outputs, and gradients of every
-parameter, at a tiny size (float32 ganjax, float64 PyTorch).
+parameter, at a tiny size (float32 ganjax, float64 PyTorch); and five
+training steps of G and D (`harness`' tolerances).
 
 G's noise inputs are the same numbers in both: ganjax's `noise_input` is
 replaced by one that hands out the test's noise in layer order.
@@ -13,7 +14,9 @@ import numpy as np
 import pytest
 import torch
 
+from ganjax.core import losses
 from ganjax.core import path_length
+from ganjax.core import penalties
 from ganjax.core import terms
 from ganjax.models import stylegan2
 from ganjax.models import stylegan2_layers
@@ -196,3 +199,33 @@ def test_path_length_penalty_and_gradients(noises):
   harness.check_gradients(harness.flatten(grads),
                           _grads_to_ganjax(reference),
                           "G gradients of the path-length penalty")
+
+
+def test_stylegan2_trains_as_the_reference():
+  """Five steps of StyleGAN2 G and D (no noise inputs), the non-saturating
+  loss, R1 (γ 0.5) in every D update, reals and fakes in separate D calls,
+  Adam(0.0025, 0, 0.99), from ganjax's initial variables."""
+  adam = {"learning_rate": 0.0025, "b1": 0.0, "b2": 0.99}
+  shape = (8, 8, 3)
+  gan = harness.make_gan(
+      generator=stylegan2.Generator(
+          output_shape=shape, w_dim=_Z, mapping_layers=2, channel_base=32,
+          channel_max=8, use_noise=False, conv_clamp=_CLAMP),
+      discriminator=stylegan2.Discriminator(
+          channel_base=32, channel_max=8, mbstd_group_size=4,
+          conv_clamp=_CLAMP),
+      optimizer=adam, loss=losses.non_saturating, penalty=penalties.r1,
+      penalty_weight=0.5, z_dim=_Z, separate_d_calls=True)
+  batches = harness.image_batches(shape)
+  run = harness.run(gan, batches, example_shape=shape)
+  g = torch_stylegan2.Generator(
+      harness.torch_variables(run.states[0], "g")[0], mapping_layers=2,
+      side=8, conv_clamp=_CLAMP)
+  d = torch_stylegan2.Discriminator(
+      harness.torch_variables(run.states[0], "d")[0], mbstd_group_size=4,
+      conv_clamp=_CLAMP)
+  records = harness.train_reference(
+      run, batches, g, d, loss=torch_reference.non_saturating,
+      penalty=torch_reference.r1, penalty_weight=0.5, separate_d_calls=True,
+      adam=harness.torch_adam(adam))
+  harness.check_training(run, records, adam["learning_rate"])

@@ -5,9 +5,11 @@ ganjax from stylegan2-ada-pytorch's `training/networks.py` and
 Names are ganjax's ("synthesis/b8/conv0/kernel"), layouts PyTorch's (conv
 OIHW, linear [out, in]; the constant input [4, 4, C] as ganjax stores it).
 G takes its noise inputs as a list, one [N, 1, H, W] tensor per synthesis
-layer in order, so that a test can feed both implementations the same.
+layer in order, so that a test can feed both implementations the same;
+called as g(z, y), it is a G without noise inputs (`use_noise=False`).
 """
 
+import itertools
 import math
 from typing import Sequence
 
@@ -103,11 +105,12 @@ class Generator(_StyleGAN2):
       x = F.conv2d(x, w, padding=k // 2, groups=n)
     return x.reshape(n, -1, *x.shape[2:])
 
-  def _layer(self, name: str, x: Tensor, w: Tensor, noise: Tensor,
+  def _layer(self, name: str, x: Tensor, w: Tensor, noise: Tensor | None,
              up: int = 1) -> Tensor:
     styles = self.fc(f"{name}/affine", w)
     x = self._modconv(x, self.params[f"{name}/kernel"], styles, up=up)
-    x = x + noise * self.params[f"{name}/noise_strength"]
+    if noise is not None:
+      x = x + noise * self.params[f"{name}/noise_strength"]
     return bias_act(x, self.params[f"{name}/bias"], "lrelu",
                     clamp=self.conv_clamp)
 
@@ -141,6 +144,9 @@ class Generator(_StyleGAN2):
   def generate(self, z: Tensor, y: Tensor | None,
                noises: Sequence[Tensor]) -> Tensor:
     return self.synthesis(self.ws(z, y), noises)
+
+  def __call__(self, z: Tensor, y: Tensor | None = None) -> Tensor:
+    return self.synthesis(self.ws(z, y), itertools.repeat(None))
 
 
 class Discriminator(_StyleGAN2):
