@@ -3,9 +3,10 @@ or latent interpolations as a PNG strip or a GIF.
 
   python -m ganjax.sample --workdir=DIR --num_samples=N --out=FILE.npz \
       [--grid=GRID.png] [--seed=S] [--use_ema=true|false] [--label=K] \
-      [--truncation=T] [--standing_stats=M]
+      [--truncation=T | --truncation_psi=PSI] [--standing_stats=M]
   python -m ganjax.sample --workdir=DIR --interpolate=A:B[,C:D...] \
-      --out=STRIP.png|ANIMATION.gif [--steps=8] [--spherical] [--label=K]
+      --out=STRIP.png|ANIMATION.gif [--steps=8] [--spherical] [--label=K] \
+      [--truncation_psi=PSI]
 
 The .npz holds `samples`: [N, D] float32 for vector data, [N, H, W, C] uint8
 for images, and for a class-conditional model `labels`: [N] int32, drawn
@@ -45,6 +46,9 @@ _LABEL = flags.DEFINE_integer("label", None, "Class of every sample of a "
 _TRUNCATION = flags.DEFINE_float(
     "truncation", None, "Truncation trick: latents from N(0, I) truncated to "
     "[-T, T] (BigGAN).", lower_bound=0.0)
+_TRUNCATION_PSI = flags.DEFINE_float(
+    "truncation_psi", None, "StyleGAN2's truncation trick: every w moved "
+    "toward G's mean w, w_avg + psi * (w - w_avg) (e.g. 0.7).")
 _STANDING_STATS = flags.DEFINE_integer(
     "standing_stats", 0, "Recompute G's batch-norm statistics over this many "
     "samples first (Compare GAN's standing statistics; it used 204800).",
@@ -76,7 +80,8 @@ def _interpolate() -> str:
                          ".gif.")
   pairs = _seed_pairs(_INTERPOLATE.value)
   exp, gan, state, use_ema = run_dir.load_for_sampling(
-      _WORKDIR.value, _SEED.value, _USE_EMA.value, _STANDING_STATS.value)
+      _WORKDIR.value, _SEED.value, _USE_EMA.value, _STANDING_STATS.value,
+      _TRUNCATION_PSI.value)
   if not exp.data.spec.is_image:
     raise app.UsageError("--interpolate draws images; this model makes "
                          "vectors.")
@@ -100,7 +105,8 @@ def _draw() -> str:
     raise app.UsageError("--out must end in .npz (PNG grids: --grid).")
   arrays = run_dir.draw_from_run(
       _WORKDIR.value, _NUM_SAMPLES.value, _SEED.value, _USE_EMA.value,
-      _LABEL.value, _TRUNCATION.value, _STANDING_STATS.value)
+      _LABEL.value, _TRUNCATION.value, _STANDING_STATS.value,
+      _TRUNCATION_PSI.value)
   np.savez(_OUT.value, **arrays)
   out = arrays["samples"]
   if _GRID.value:

@@ -1,6 +1,8 @@
 """Drawing samples from a trained G: batches, standing statistics, latent
 paths, and D's logits of samples."""
 
+import dataclasses
+
 import jax
 import numpy as np
 
@@ -15,6 +17,21 @@ def _g_params(state: state_lib.GANState, use_ema: bool):
     raise ValueError("This run keeps no EMA of G (GAN.ema_decay = None); "
                      "sample with use_ema=False.")
   return state.ema_params if use_ema else state.g_params
+
+
+def with_truncation_psi(gan: gan_lib.GAN, psi: float | None) -> gan_lib.GAN:
+  """`gan` whose G moves every w toward its tracked mean by ψ (StyleGAN2's
+  truncation trick, w_avg + ψ·(w − w_avg)); `gan` itself for None."""
+  if psi is None:
+    return gan
+  if "truncation_psi" not in {f.name for f in dataclasses.fields(
+      gan.generator)}:
+    raise ValueError(
+        f"--truncation_psi needs a G that tracks its mean w (StyleGAN2's, "
+        f"models.stylegan2.Generator); this one is "
+        f"{type(gan.generator).__name__}. --truncation truncates z instead.")
+  return dataclasses.replace(
+      gan, generator=gan.generator.clone(truncation_psi=psi))
 
 
 def generate(gan: gan_lib.GAN, state: state_lib.GANState, z: jax.Array,

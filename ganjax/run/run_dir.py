@@ -64,13 +64,15 @@ def num_steps() -> int:
 
 
 def load_for_sampling(workdir: str, seed: int = 0,
-                      use_ema: bool | None = None, standing_stats: int = 0
+                      use_ema: bool | None = None, standing_stats: int = 0,
+                      truncation_psi: float | None = None
                       ) -> tuple[Any, gan_lib.GAN, state_lib.GANState, bool]:
   """(experiment, sampling GAN, state, use_ema) of the run in `workdir`:
   EMA weights by default when kept, G's batch-norm statistics recomputed
-  over `standing_stats` samples (from `seed`) if > 0."""
+  over `standing_stats` samples (from `seed`) if > 0, and StyleGAN2's
+  truncation by `truncation_psi` if given."""
   exp, state = load_run(workdir)
-  gan = exp.sampling_gan(state)
+  gan = sampling.with_truncation_psi(exp.sampling_gan(state), truncation_psi)
   use_ema = state.ema_params is not None if use_ema is None else use_ema
   if standing_stats:
     stats_rng = jax.random.split(jax.random.key(seed))[1]
@@ -92,7 +94,9 @@ def check_label(gan: gan_lib.GAN, label: int | None) -> None:
 def draw_from_run(workdir: str, num_samples: int, seed: int = 0,
                   use_ema: bool | None = None, label: int | None = None,
                   truncation: float | None = None,
-                  standing_stats: int = 0) -> dict[str, np.ndarray]:
+                  standing_stats: int = 0,
+                  truncation_psi: float | None = None
+                  ) -> dict[str, np.ndarray]:
   """`ganjax.sample`'s arrays from the run in `workdir`: `samples` (uint8
   images or float32 vectors), and `labels` for a class-conditional model.
   The arguments are the command's flags of the same names.
@@ -101,7 +105,7 @@ def draw_from_run(workdir: str, num_samples: int, seed: int = 0,
     ValueError: for a label the model cannot take.
   """
   exp, gan, state, use_ema = load_for_sampling(workdir, seed, use_ema,
-                                               standing_stats)
+                                               standing_stats, truncation_psi)
   check_label(gan, label)
   rng = jax.random.key(seed)
   label_rng = jax.random.split(rng)[0]
