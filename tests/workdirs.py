@@ -1,11 +1,29 @@
-"""Reading back, in tests, the workdirs that `ganjax.main` processes wrote."""
+"""Workdirs in tests: runs trained in this process, and reading back the
+workdirs that runs (and `ganjax.main` processes) wrote."""
 
 import os
+from typing import Sequence
 
 import gin
 import jax
 
+from ganjax.run import config
 from ganjax.run import run_dir
+from ganjax.run import train
+
+
+def train_in_process(workdir: str, gin_files: Sequence[str],
+                     bindings: Sequence[str], num_steps: int):
+  """`train.train` of the config in `workdir` to step `num_steps`
+  (resuming what is there): its final state as host arrays; gin left
+  clear."""
+  gin.clear_config()
+  try:
+    config.parse(list(gin_files),
+                 [*bindings, f"train.num_steps = {num_steps}"])
+    return jax.device_get(train.train(workdir))
+  finally:
+    gin.clear_config()
 
 
 def checkpoint_steps(workdir: str) -> list[int]:

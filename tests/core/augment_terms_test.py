@@ -4,7 +4,6 @@ follows the overfitting heuristic, lives in the state and resumes exactly."""
 import dataclasses
 import functools
 
-import gin
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -19,8 +18,7 @@ from ganjax.core import steps
 from ganjax.core import terms
 from ganjax.data import dataset
 from ganjax.models import mlp
-from ganjax.run import config
-from ganjax.run import train
+from tests import workdirs
 from tests.core import term_outputs
 
 
@@ -119,13 +117,8 @@ _BINDINGS = [
 
 
 def _train(workdir, num_steps):
-  gin.clear_config()
-  try:
-    config.parse(["base.gin", "datasets/digits.gin"],
-                 _BINDINGS + [f"train.num_steps = {num_steps}"])
-    return jax.device_get(train.train(workdir))
-  finally:
-    gin.clear_config()
+  return workdirs.train_in_process(
+      workdir, ["base.gin", "datasets/digits.gin"], _BINDINGS, num_steps)
 
 
 def test_ada_resumes_mid_adaptation_bit_for_bit(tmp_path):

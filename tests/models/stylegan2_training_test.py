@@ -2,12 +2,10 @@
 step, and a run killed and resumed ends bit-identical to an uninterrupted
 one: G's tracked mean w, the path-length mean and ADA's p included."""
 
-import gin
 import jax
 import numpy as np
 
-from ganjax.run import config
-from ganjax.run import train
+from tests import workdirs
 
 _BINDINGS = [
     "datasets.digits.size = 8",
@@ -35,13 +33,9 @@ _BINDINGS = [
 
 
 def _train(workdir, num_steps):
-  gin.clear_config()
-  try:
-    config.parse(["base.gin", "models/stylegan2.gin", "datasets/digits.gin"],
-                 _BINDINGS + [f"train.num_steps = {num_steps}"])
-    return jax.device_get(train.train(workdir))
-  finally:
-    gin.clear_config()
+  return workdirs.train_in_process(
+      workdir, ["base.gin", "models/stylegan2.gin", "datasets/digits.gin"],
+      _BINDINGS, num_steps)
 
 
 def test_stylegan2_resumes_bit_for_bit(tmp_path):

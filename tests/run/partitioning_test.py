@@ -53,6 +53,27 @@ _CONV = [os.path.join(paths.TESTDATA,
     "optax.sgd.learning_rate = 0.1",
     "GAN.ema_decay = None",
 ]
+# StyleGAN2 (models/stylegan2.gin) at 8×8: noise inputs, style mixing, the
+# minibatch stddev over the global batch, lazy R1 and the path length (its
+# mean in the state), with SGD (as the DCGAN's, for the same reason).
+_STYLEGAN2 = ["base.gin", "models/stylegan2.gin", "datasets/digits.gin"], [
+    "datasets.digits.size = 8",
+    "GAN.terms = [@terms.PathLength()]",
+    "terms.PathLength.every = 2",
+    "GAN.penalty_every = 2",
+    "GAN.penalty_weight = 1.0",
+    "GAN.z_dim = 8",
+    "models.stylegan2.Generator.w_dim = 8",
+    "models.stylegan2.Generator.mapping_layers = 1",
+    "models.stylegan2.Generator.channel_base = 32",
+    "models.stylegan2.Generator.channel_max = 4",
+    "models.stylegan2.Discriminator.channel_base = 32",
+    "models.stylegan2.Discriminator.channel_max = 4",
+    "GAN.g_optimizer = @generator/optax.sgd()",
+    "GAN.d_optimizer = @discriminator/optax.sgd()",
+    "optax.sgd.learning_rate = 0.01",
+    "experiment.batch_size = 8",
+]
 _FSDP = ["partitioning.fsdp = 2", "partitioning.fsdp_min_size = 64"]
 # name: (config, devices, bindings)
 _RUNS = {
@@ -63,6 +84,8 @@ _RUNS = {
     "8_fsdp2": (_MLP, 8, _FSDP),
     "conv_1": (_CONV, 1, []),
     "conv_8_fsdp2": (_CONV, 8, _FSDP),
+    "stylegan2_1": (_STYLEGAN2, 1, []),
+    "stylegan2_8_fsdp2": (_STYLEGAN2, 8, _FSDP),
 }
 
 
@@ -119,7 +142,7 @@ def runs(tmp_path_factory):
 
 @pytest.mark.parametrize("reference, name", [
     ("1", "2"), ("1", "4"), ("1", "8"), ("1", "8_fsdp2"),
-    ("conv_1", "conv_8_fsdp2")])
+    ("conv_1", "conv_8_fsdp2"), ("stylegan2_1", "stylegan2_8_fsdp2")])
 def test_more_devices_give_the_same_state(runs, reference, name):
   want, got = runs[reference], runs[name]
   assert set(got) == set(want)
@@ -136,7 +159,8 @@ def test_the_step_is_compiled_once(runs):
 
 
 @pytest.mark.parametrize("name, fsdp", [("8", 1), ("8_fsdp2", 2),
-                                        ("conv_8_fsdp2", 2)])
+                                        ("conv_8_fsdp2", 2),
+                                        ("stylegan2_8_fsdp2", 2)])
 def test_fsdp_shards_large_arrays_along_their_largest_divisible_axis(
     runs, name, fsdp):
   sharded = 0
