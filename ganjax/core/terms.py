@@ -17,10 +17,10 @@ rotated copies), so a new term plugs in without touching the step.
 
 A term may also keep state in the train state (`init_state`, e.g. ADA's
 probability p, LeCam's anchors or the mean path length), updated after each
-D update from what that update computed (`d_update`) and after each G update
-from the metrics its G loss reported (`g_update`), and may transform every image D sees
-(`augment`: DiffAugment, ADA), reals and fakes, in D's and G's updates and in
-the penalties' D calls.
+D update from what that update computed (`d_update`) and after each G
+update from the metrics its G loss reported (`g_update`), and may transform
+every image D sees (`augment`: DiffAugment, ADA), reals and fakes, in D's
+and G's updates and in the penalties' D calls.
 """
 
 import dataclasses

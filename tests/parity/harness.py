@@ -232,7 +232,7 @@ def _to_torch_layout(value: np.ndarray) -> np.ndarray:
   return value.T if value.ndim == 2 else value
 
 
-def _to_ganjax_layout(value: np.ndarray) -> np.ndarray:
+def to_ganjax_layout(value: np.ndarray) -> np.ndarray:
   """A reference tensor (as NumPy) in ganjax's layout."""
   if value.ndim == 4:
     return value.transpose(2, 3, 1, 0)
@@ -248,7 +248,7 @@ def _buffer_name(path: str) -> str | None:
   return "/".join(parts) if parts[-1] in ("mean", "var") else None
 
 
-def _torch_params(params: Any) -> Flat:
+def torch_params(params: Any) -> Flat:
   """Flax parameters as the reference names and lays them out."""
   return {k: _to_torch_layout(v) for k, v in flatten(params).items()}
 
@@ -267,7 +267,7 @@ def _torch_buffers(collections: dict[str, Any]) -> Flat:
 def torch_variables(state: state_lib.GANState, net: str
                     ) -> tuple[Flat, Flat]:
   """(params, buffers) of G ("g") or D ("d") for a reference `Network`."""
-  return (_torch_params(getattr(state, f"{net}_params")),
+  return (torch_params(getattr(state, f"{net}_params")),
           _torch_buffers(getattr(state, f"{net}_collections")))
 
 
@@ -281,7 +281,7 @@ def torch_adam(optimizer: dict[str, float]) -> dict[str, Any]:
 
 def _ganjax_params(tensors: dict[str, Any]) -> Flat:
   """Reference parameters (torch tensors) in ganjax's layouts."""
-  return {k: _to_ganjax_layout(v.detach().numpy()) for k, v in
+  return {k: to_ganjax_layout(v.detach().numpy()) for k, v in
           tensors.items()}
 
 

@@ -46,9 +46,9 @@ def _nchw(x):
 def _grads_to_ganjax(network):
   """The reference's gradients in ganjax's layouts; 0 where a parameter got
   none (the biases of the toRGBs do not change the path length)."""
-  return {k: harness._to_ganjax_layout(  # pylint: disable=protected-access
-      np.zeros(v.shape) if v.grad is None else v.grad.numpy())
-          for k, v in network.params.items()}
+  grads = {k: np.zeros(v.shape) if v.grad is None else v.grad.numpy()
+           for k, v in network.params.items()}
+  return {k: harness.to_ganjax_layout(g) for k, g in grads.items()}
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def _g_setup(conditional):
                                  *([] if y is None else [y]), train=False), 1)
   z = jax.random.normal(jax.random.key(2), (_N, _Z))
   reference = torch_stylegan2.Generator(
-      harness._torch_params(variables["params"]),  # pylint: disable=protected-access
+      harness.torch_params(variables["params"]),
       mapping_layers=2, side=_SIDE, conv_clamp=_CLAMP)
   return g, variables, z, y, reference
 
@@ -139,7 +139,7 @@ def test_discriminator_output_r1_and_gradients(architecture, conditional):
     return jnp.sum(apply(p, x) * jnp.arange(1.0, _N + 1)[:, None]) + 3 * r1
 
   reference = torch_stylegan2.Discriminator(
-      harness._torch_params(variables["params"]),  # pylint: disable=protected-access
+      harness.torch_params(variables["params"]),
       architecture=architecture, mbstd_group_size=2, mapping_layers=2,
       conv_clamp=_CLAMP)
   x_ref = _nchw(x).requires_grad_(True)
