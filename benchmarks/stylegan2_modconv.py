@@ -20,8 +20,6 @@ between the implementations and the table gives the median time per pass.
 
 import argparse
 import functools
-import os
-import platform
 import statistics
 import time
 
@@ -30,17 +28,7 @@ import jax.numpy as jnp
 
 from ganjax.models import stylegan2
 from ganjax.models import stylegan2_layers
-
-
-def _cpu_model() -> str:
-  try:
-    with open("/proc/cpuinfo", encoding="utf-8") as f:
-      for line in f:
-        if line.startswith("model name"):
-          return line.split(":", 1)[1].strip()
-  except OSError:
-    pass
-  return platform.processor() or "unknown"
+import machine
 
 
 def _pass(side: int, batch: int, channel_base: int, modconv: str):
@@ -78,7 +66,7 @@ def main() -> None:
   parser.add_argument("--repeats", type=int, default=3)
   parser.add_argument("--steps", type=int, default=2)
   args = parser.parse_args()
-  print(f"CPU: {_cpu_model()}, {os.cpu_count()} cores; jax {jax.__version__}"
+  print(f"CPU: {machine.cpu_model()}; jax {jax.__version__}"
         f"; batch {args.batch_size}, channel_base {args.channel_base}, "
         "channel_max 256, w_dim 256")
   print("| side | activations (ms) | grouped (ms) | grouped / activations |")

@@ -88,18 +88,17 @@ def upfirdn2d(x: jax.Array, f: np.ndarray, up: int = 1, down: int = 1,
   return x[:, ::down, ::down] if down > 1 else x
 
 
+def _up_padding(taps: int, up: int, extra: int = 0) -> tuple[int, ...]:
+  """(x0, x1, y0, y1) that make ×up FIR upsampling keep up·H (and `extra`
+  more pixels each side, for a convolution after it)."""
+  p0, p1 = extra + (taps + up - 1) // 2, extra + (taps - up) // 2
+  return p0, p1, p0, p1
+
+
 def upsample2d(x: jax.Array, f: np.ndarray, up: int = 2) -> jax.Array:
   """×up FIR upsampling to exactly up·H × up·W (gain up²)."""
-  taps = len(f)
-  p0, p1 = (taps + up - 1) // 2, (taps - up) // 2
-  return upfirdn2d(x, f, up=up, padding=(p0, p1, p0, p1), gain=up ** 2)
-
-
-def downsample2d(x: jax.Array, f: np.ndarray, down: int = 2) -> jax.Array:
-  """÷down FIR downsampling to exactly H/down × W/down."""
-  taps = len(f)
-  p0, p1 = (taps - down + 1) // 2, (taps - down) // 2
-  return upfirdn2d(x, f, down=down, padding=(p0, p1, p0, p1))
+  return upfirdn2d(x, f, up=up, padding=_up_padding(len(f), up),
+                   gain=up ** 2)
 
 
 def conv2d_resample(x: jax.Array, kernel: jax.Array, f: np.ndarray | None,
@@ -133,13 +132,11 @@ def conv2d_resample(x: jax.Array, kernel: jax.Array, f: np.ndarray | None,
                                      dimension_numbers=conv.DIMENSIONS,
                                      feature_group_count=groups)
   if up > 1:
-    taps = len(f)
-    p0, p1 = pad + (taps + up - 1) // 2, pad + (taps - up) // 2
-    x = upfirdn2d(x, f, up=up, padding=(p0, p1, p0, p1), gain=up ** 2)
+    x = upfirdn2d(x, f, up=up, padding=_up_padding(len(f), up, pad),
+                  gain=up ** 2)
     return convolve(x, (1, 1), "VALID")
   if down > 1:
-    taps = len(f)
-    p0, p1 = pad + (taps - down + 1) // 2, pad + (taps - down) // 2
+    p0, p1 = pad + (len(f) - down + 1) // 2, pad + (len(f) - down) // 2
     if k == 1:  # Filter and subsample first: the same map, 4× fewer MACs.
       return convolve(upfirdn2d(x, f, down=down, padding=(p0, p1, p0, p1)),
                       (1, 1), "VALID")

@@ -33,6 +33,7 @@ import gin
 import jax
 import jax.numpy as jnp
 
+from ganjax.models import blocks
 from ganjax.models import layers
 from ganjax.models import pggan
 from ganjax.models import resample
@@ -41,9 +42,14 @@ from ganjax.models import stylegan2_layers as sg2
 D_ARCHITECTURES = ("resnet", "orig")
 
 
-def _log2_side(side: int, name: str, smallest: int = 4) -> int:
-  log2 = int(math.log2(side)) if side >= smallest else 0
-  if side < smallest or 2 ** log2 != side:
+def _log2_side(shape: Sequence[int], name: str, smallest: int = 4) -> int:
+  """log₂ of the side of square images of `shape` (H, W, …); raises unless
+  it is a power of two of at least `smallest`."""
+  side, width = shape[0], shape[1]
+  if width != side:
+    raise ValueError(f"StyleGAN2 needs square images, got {side}×{width}.")
+  log2 = blocks.log2_int(side)
+  if log2 is None or side < smallest:
     raise ValueError(f"StyleGAN2's {name} needs square images whose side is "
                      f"a power of two, at least {smallest}; got {side}. Pad "
                      "or resize the data (e.g. 28 → 32).")
@@ -175,16 +181,14 @@ class Synthesis(nn.Module):
   def num_ws(self) -> int:
     """The ws the network reads: two per block, one less at 4×4, plus the
     last toRGB's."""
-    return 2 * _log2_side(self.output_shape[0], "generator") - 2
+    return 2 * _log2_side(self.output_shape, "generator") - 2
 
   @nn.compact
   def __call__(self, ws: jax.Array) -> jax.Array:
-    side, width, channels = self.output_shape
-    if width != side:
-      raise ValueError(f"StyleGAN2 needs square images, got {side}×{width}.")
+    channels = self.output_shape[-1]
     x = image = None
     index = 0
-    for log2 in range(2, _log2_side(side, "generator") + 1):
+    for log2 in range(2, _log2_side(self.output_shape, "generator") + 1):
       first = log2 == 2
       block_ws = [ws[:, index + i] for i in range(2 if first else 3)]
       index += 1 if first else 2
@@ -343,10 +347,7 @@ class Discriminator(nn.Module):
                        f"{self.architecture!r}; choose one of "
                        f"{D_ARCHITECTURES}.")
     side = x.shape[1]
-    log2 = _log2_side(side, "discriminator", smallest=8)
-    if x.shape[2] != side:
-      raise ValueError(f"StyleGAN2 needs square images, got {side}×"
-                       f"{x.shape[2]}.")
+    log2 = _log2_side(x.shape[1:], "discriminator", smallest=8)
     ch = lambda r: _channels(r, self.channel_base, self.channel_max)
     h = None
     for r in (2 ** k for k in range(log2, 2, -1)):

@@ -156,9 +156,9 @@ def noise_input(module: nn.Module, shape: tuple[int, ...],
   Raises a clear error when the caller passed no such key (the train step,
   `sampling` and the metrics do); while initializing, zeros.
   """
-  if module.is_initializing() and not module.has_rng("noise"):
-    return jnp.zeros(shape, dtype)
   if not module.has_rng("noise"):
+    if module.is_initializing():
+      return jnp.zeros(shape, dtype)
     raise ValueError("StyleGAN2's generator draws per-layer noise: apply it "
                      "with rngs={'noise': key}, or build it with "
                      "use_noise = False.")

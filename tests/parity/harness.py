@@ -288,7 +288,8 @@ def _ganjax_params(tensors: dict[str, Any]) -> Flat:
 # The reference run on the same numbers.
 
 
-def _nchw(x: np.ndarray) -> np.ndarray:
+def nchw(x: np.ndarray) -> np.ndarray:
+  """NHWC images as NCHW (other arrays as they are)."""
   return x.transpose(0, 3, 1, 2) if x.ndim == 4 else x
 
 
@@ -302,7 +303,7 @@ def _reference_inputs(run_: Run, batches: Sequence[dict[str, np.ndarray]],
                             torch_reference.tensor(np.eye(num_classes)[labels]))
   ref_batches, ref_draws = [], []
   for batch, step in zip(batches, run_.steps):
-    ref_batches.append({"x": torch_reference.tensor(_nchw(batch["x"])),
+    ref_batches.append({"x": torch_reference.tensor(nchw(batch["x"])),
                         "label": one_hot(batch.get("label"))})
     disc_iters = len(step["d"])
     real_shape = (len(batch["x"]) // disc_iters, *batch["x"].shape[1:])
@@ -312,7 +313,7 @@ def _reference_inputs(run_: Run, batches: Sequence[dict[str, np.ndarray]],
       d_draws.append({"z": torch_reference.tensor(d["z"]),
                       "y": one_hot(d["labels"]),
                       "noise": None if noise is None else
-                               torch_reference.tensor(_nchw(noise))})
+                               torch_reference.tensor(nchw(noise))})
     ref_draws.append({"d": d_draws, "g": {
         "z": torch_reference.tensor(step["g"]["z"]),
         "y": one_hot(step["g"]["labels"])}})

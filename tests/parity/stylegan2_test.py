@@ -40,7 +40,7 @@ def _randomized(variables, seed):
 
 
 def _nchw(x):
-  return torch_reference.tensor(np.asarray(x).transpose(0, 3, 1, 2))
+  return torch_reference.tensor(harness.nchw(np.asarray(x)))
 
 
 def _grads_to_ganjax(network):

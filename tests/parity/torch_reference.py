@@ -57,6 +57,19 @@ def flatten_nhwc(h: Tensor) -> Tensor:
   return h.permute(0, 2, 3, 1).reshape(h.shape[0], -1)
 
 
+def minibatch_stddev(x: Tensor, group_size: int) -> Tensor:
+  """The progressive GAN's minibatch_stddev_layer (and StyleGAN2's, with
+  one feature): groups of examples n ≡ m mod (N / G), G = min(group_size,
+  N)."""
+  size = min(group_size, x.shape[0])
+  h, w = x.shape[2:]
+  y = x.reshape(size, -1, *x.shape[1:])
+  y = y - y.mean(dim=0, keepdim=True)
+  y = torch.sqrt(torch.mean(y * y, dim=0) + 1e-8)
+  y = y.mean(dim=(1, 2, 3)).view(-1, 1, 1, 1).repeat(size, 1, h, w)
+  return torch.cat([x, y], dim=1)
+
+
 def upsample_nearest(x: Tensor) -> Tensor:
   return x.repeat_interleave(2, dim=2).repeat_interleave(2, dim=3)
 
@@ -385,16 +398,6 @@ class PGGANDiscriminator(Network):
   def _dense(self, name: str, x: Tensor, gain: float = math.sqrt(2.0)):
     return self.bias(name, x @ self._weight(name, gain).T)
 
-  def _minibatch_stddev(self, x: Tensor) -> Tensor:
-    """minibatch_stddev_layer: groups of examples n ≡ m mod (N / G)."""
-    size = min(self.group_size, x.shape[0])
-    h, w = x.shape[2:]
-    y = x.reshape(size, -1, *x.shape[1:])
-    y = y - y.mean(dim=0, keepdim=True)
-    y = torch.sqrt(torch.mean(y * y, dim=0) + 1e-8)
-    y = y.mean(dim=(1, 2, 3)).view(-1, 1, 1, 1).repeat(size, 1, h, w)
-    return torch.cat([x, y], dim=1)
-
   def __call__(self, x: Tensor, y: Tensor | None = None) -> Tensor:
     level = int(math.log2(x.shape[-1])) - 2
     from_rgb = lambda image, k: leaky_relu(self._conv(f"from_rgb_{k}", image))
@@ -405,7 +408,8 @@ class PGGANDiscriminator(Network):
       if k == level:  # lerp_clip(x, y, lod_in − lod) with lod_in = 1 − fade.
         lower = from_rgb(F.avg_pool2d(x, 2), k - 1)
         h = h + (lower - h) * (1.0 - self.fade)
-    h = leaky_relu(self._conv("conv_0", self._minibatch_stddev(h)))
+    h = leaky_relu(self._conv("conv_0", minibatch_stddev(h,
+                                                         self.group_size)))
     h = leaky_relu(self._dense("dense_0", flatten_nhwc(h)))
     return self._dense("logit", h, gain=1.0)
 

@@ -177,14 +177,6 @@ class Discriminator(_StyleGAN2):
     return bias_act(x, self.params.get(f"{name}/bias"), act, gain,
                     self.conv_clamp if clamp else None)
 
-  def _mbstd(self, x: Tensor) -> Tensor:
-    n, c, h, w = x.shape
-    g = min(self.mbstd_group_size, n)
-    y = x.reshape(g, -1, 1, c, h, w)
-    y = (y - y.mean(dim=0)).square().mean(dim=0)
-    y = (y + 1e-8).sqrt().mean(dim=[2, 3, 4]).reshape(-1, 1, 1, 1)
-    return torch.cat([x, y.repeat(g, 1, h, w)], dim=1)
-
   def __call__(self, x: Tensor, y: Tensor | None = None) -> Tensor:
     side = x.shape[-1]
     h = self._conv(f"b{side}/fromrgb", x)
@@ -197,7 +189,8 @@ class Discriminator(_StyleGAN2):
         out = out + self._conv(f"{block}/skip", h, "linear", down=2,
                                gain=gain, clamp=False)
       h, side = out, side // 2
-    h = self._conv("b4/conv", self._mbstd(h))
+    h = self._conv("b4/conv", torch_reference.minibatch_stddev(
+        h, self.mbstd_group_size))
     h = self.fc("b4/fc", torch_reference.flatten_nhwc(h), "lrelu")
     out = self.fc("b4/out", h)
     if y is None:
