@@ -79,36 +79,36 @@ NETWORKS = {
 }
 
 
-def _say(message: dict) -> None:
+def say(message: dict) -> None:
   """A protocol line to the parent (other stdout lines are ignored)."""
   sys.stdout.write(_TAG + json.dumps(message) + "\n")
   sys.stdout.flush()
 
 
-def _pin(threads: int) -> None:
+def pin(threads: int) -> None:
   """Restricts this process to the first `threads` allowed CPUs."""
   cpus = sorted(os.sched_getaffinity(0))
   if threads < len(cpus):
     os.sched_setaffinity(0, cpus[:threads])
 
 
-def _commands(run_steps, extra=None):
+def serve(run_steps, extra=None):
   """Serves "run N" (time N steps) and "quit" from the parent."""
   for line in sys.stdin:
     words = line.split()
     if not words or words[0] == "quit":
       return
     if words[0] == "run":
-      _say({"seconds": run_steps(int(words[1]))})
+      say({"seconds": run_steps(int(words[1]))})
     elif extra is not None:
-      _say(extra(words))
+      say(extra(words))
 
 
 # ---------------------------------------------------------------------------
 # Workers.
 
 
-def _count(tree) -> int:
+def count(tree) -> int:
   import jax
   return int(sum(x.size for x in jax.tree.leaves(tree)))
 
@@ -146,12 +146,12 @@ def jax_worker(args) -> None:
   try:
     g_class, d_class = _ganjax_classes(args.network)
   except Exception as e:  # pylint: disable=broad-except
-    _say({"skip": f"not importable: {type(e).__name__}: {e}"})
+    say({"skip": f"not importable: {type(e).__name__}: {e}"})
     return
   try:
     built = _build_jax_step(args, g_class, d_class)
   except Exception as e:  # pylint: disable=broad-except
-    _say({"skip": f"building the step failed: {type(e).__name__}: {e}"})
+    say({"skip": f"building the step failed: {type(e).__name__}: {e}"})
     return
   _serve_jax(args, *built)
 
@@ -179,7 +179,7 @@ def _build_jax_step(args, g_class, d_class):
   state = jax.jit(lambda: state_lib.create_state(
       gan, jax.random.key(0), shape, batch))()
   info = {
-      "g_params": _count(state.g_params), "d_params": _count(state.d_params),
+      "g_params": count(state.g_params), "d_params": count(state.d_params),
       "d_norm": "batch_stats" in state.d_collections,
       "d_sn": "spectral_norm" in state.d_collections,
       "g_sn": "spectral_norm" in state.g_collections,
@@ -214,14 +214,14 @@ def _serve_jax(args, compiled, state, images, rng, info) -> None:
     return time.perf_counter() - start
 
   run_steps(args.warmup)
-  _say({"ready": info})
+  say({"ready": info})
   hlo = _hlo_ops(compiled.as_text())
 
   def profile(words):
     del words
     return {"ops": _profile_jax(run_steps, hlo, args.profile_ops)}
 
-  _commands(run_steps, profile)
+  serve(run_steps, profile)
 
 
 _HLO_LINE = re.compile(r"^\s*(?:ROOT )?%?([\w.\-]+) = (\S+) ([\w\-]+)\(")
@@ -323,7 +323,7 @@ def torch_worker(args) -> None:
           "torch": torch.__version__,
           "torch_threads": torch.get_num_threads()}
   run_steps(args.warmup)
-  _say({"ready": info})
+  say({"ready": info})
 
   def profile(words):
     del words
@@ -336,7 +336,7 @@ def torch_worker(args) -> None:
     return {"ops": [[r.key, r.self_cpu_time_total / 1e3, str(r.input_shapes)]
                     for r in rows[:args.profile_ops]]}
 
-  _commands(run_steps, profile)
+  serve(run_steps, profile)
 
 
 def _best_time(fn, repeats: int = 5) -> float:
@@ -367,7 +367,7 @@ def peak_worker(args) -> None:
     version = f"torch {torch.__version__}"
   fn()
   seconds = _best_time(fn)
-  _say({"gflops": 2 * n**3 / seconds / 1e9, "version": version})
+  say({"gflops": 2 * n**3 / seconds / 1e9, "version": version})
 
 
 # ---------------------------------------------------------------------------
@@ -389,11 +389,12 @@ def _env(threads: int) -> dict[str, str]:
 
 
 class Worker:
-  """A worker subprocess speaking the "@@ {json}" protocol."""
+  """A worker subprocess (`script --worker=...`, this benchmark's by
+  default) speaking the "@@ {json}" protocol."""
 
   def __init__(self, args, worker: str, *extra: str,
-               cpu_conv: str | None = None):
-    command = [sys.executable, os.path.abspath(__file__), f"--worker={worker}",
+               cpu_conv: str | None = None, script: str = __file__):
+    command = [sys.executable, os.path.abspath(script), f"--worker={worker}",
                f"--threads={args.threads}", f"--batch_size={args.batch_size}",
                f"--warmup={args.warmup}", f"--profile_ops={args.profile_ops}",
                *extra]
@@ -595,7 +596,7 @@ def main() -> None:
   if not args.worker:
     parent(args)
     return
-  _pin(args.threads)
+  pin(args.threads)
   if args.worker == "jax":
     jax_worker(args)
   elif args.worker == "torch":
