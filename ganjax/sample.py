@@ -1,11 +1,14 @@
 r"""Draws samples from a trained run: an .npz of samples (and a PNG grid),
-or latent interpolations as a PNG strip or a GIF.
+latent interpolations as a PNG strip or a GIF, or a style-mixing grid.
 
   python -m ganjax.sample --workdir=DIR --num_samples=N --out=FILE.npz \
       [--grid=GRID.png] [--seed=S] [--use_ema=true|false] [--label=K] \
       [--truncation=T | --truncation_psi=PSI] [--standing_stats=M]
   python -m ganjax.sample --workdir=DIR --interpolate=A:B[,C:D...] \
-      --out=STRIP.png|ANIMATION.gif [--steps=8] [--spherical] [--label=K] \
+      --out=STRIP.png|ANIMATION.gif [--steps=8] [--spherical | --space=w] \
+      [--label=K] [--truncation_psi=PSI]
+  python -m ganjax.sample --workdir=DIR --mix_rows=A,B,... \
+      --mix_cols=C,D,... [--mix_styles=0-6] --out=GRID.png [--label=K] \
       [--truncation_psi=PSI]
 
 The .npz holds `samples`: [N, D] float32 for vector data, [N, H, W, C] uint8
@@ -13,8 +16,13 @@ for images, and for a class-conditional model `labels`: [N] int32, drawn
 uniformly or all equal to --label. An interpolation goes from the latent of
 seed A to that of seed B (one class throughout for a conditional model); a
 strip has a row per pair, a GIF a frame per step with the pairs side by
-side. The model is rebuilt from `<workdir>/config.gin` and the latest
-checkpoint.
+side; `--space=w` walks linearly between the seeds' ws (StyleGAN2) instead
+of their zs. A style-mixing grid (StyleGAN2) has the column seeds' images
+on top, the row seeds' on the left, and in each cell the row seed's ws with
+the layers --mix_styles taken from the column seed. StyleGAN2's noise
+inputs are drawn once per interpolation or grid, so its images differ only
+by their latents. The model is rebuilt from `<workdir>/config.gin` and the
+latest checkpoint.
 """
 
 from ganjax import quiet_tensorflow  # pylint: disable=unused-import  # First.
@@ -60,6 +68,15 @@ _STEPS = flags.DEFINE_integer("steps", 8, "Images per interpolation, ends "
                               "included.", lower_bound=2)
 _SPHERICAL = flags.DEFINE_bool("spherical", False, "Interpolate spherically "
                                "(slerp) instead of linearly.")
+_SPACE = flags.DEFINE_enum("space", "z", ["z", "w"], "Interpolate between "
+                           "the seeds' latents z, or their ws (StyleGAN2).")
+_MIX_ROWS = flags.DEFINE_list("mix_rows", None, "Seeds of a style-mixing "
+                              "grid's rows (StyleGAN2), instead of samples.")
+_MIX_COLS = flags.DEFINE_list("mix_cols", None, "Seeds of its columns, whose "
+                              "--mix_styles replace the rows'.")
+_MIX_STYLES = flags.DEFINE_string(
+    "mix_styles", "0-6", "Layers (of the ws) taken from the column seeds: "
+    "indices and ranges, e.g. 0-6 (the coarse styles) or 0,2,8-9.")
 
 
 def _seed_pairs(values: list[str]) -> list[tuple[int, int]]:
@@ -73,28 +90,67 @@ def _seed_pairs(values: list[str]) -> list[tuple[int, int]]:
   return pairs
 
 
+def _tiled(rows: np.ndarray) -> np.ndarray:
+  """[rows, cols, H, W, C] images side by side, without gaps."""
+  return np.concatenate([np.concatenate(list(row), axis=1) for row in rows],
+                        axis=0)
+
+
+def _seeds(flag: str, values: list[str]) -> list[int]:
+  try:
+    seeds = [int(v) for v in values]
+  except ValueError:
+    seeds = []
+  if not seeds:
+    raise app.UsageError(f"--{flag} takes seeds, e.g. 1,2,3; got "
+                         f"{','.join(values)}.")
+  return seeds
+
+
+def _load_images(what: str):
+  """(GAN, state, use_ema) of the run, for `what` (drawing images)."""
+  exp, gan, state, use_ema = run_dir.load_for_sampling(
+      _WORKDIR.value, _SEED.value, _USE_EMA.value, _STANDING_STATS.value,
+      _TRUNCATION_PSI.value)
+  if not exp.data.spec.is_image:
+    raise app.UsageError(f"{what} draws images; this model makes vectors.")
+  run_dir.check_label(gan, _LABEL.value)
+  return gan, state, use_ema
+
+
 def _interpolate() -> str:
   """Writes the interpolations; returns what was written."""
   if not _OUT.value.endswith((".png", ".gif")):
     raise app.UsageError("With --interpolate, --out must end in .png or "
                          ".gif.")
   pairs = _seed_pairs(_INTERPOLATE.value)
-  exp, gan, state, use_ema = run_dir.load_for_sampling(
-      _WORKDIR.value, _SEED.value, _USE_EMA.value, _STANDING_STATS.value,
-      _TRUNCATION_PSI.value)
-  if not exp.data.spec.is_image:
-    raise app.UsageError("--interpolate draws images; this model makes "
-                         "vectors.")
-  run_dir.check_label(gan, _LABEL.value)
+  gan, state, use_ema = _load_images("--interpolate")
   rows = image_files.to_uint8(sampling.interpolations(
       gan, state, pairs, _STEPS.value, _SPHERICAL.value, use_ema,
-      _LABEL.value))  # [pairs, steps, H, W, C]
+      _LABEL.value, _SPACE.value))  # [pairs, steps, H, W, C]
   if _OUT.value.endswith(".gif"):
     image_files.save_gif(_OUT.value, np.concatenate(list(rows), axis=2))
     return f"a GIF of {_STEPS.value} frames of {len(pairs)} interpolations"
-  image_files.save_png(_OUT.value, np.concatenate(
-      [np.concatenate(list(row), axis=1) for row in rows], axis=0))
+  image_files.save_png(_OUT.value, _tiled(rows))
   return f"a strip of {len(pairs)} interpolations of {_STEPS.value} steps"
+
+
+def _style_mixing() -> str:
+  """Writes the style-mixing grid; returns what was written."""
+  if not _OUT.value.endswith(".png"):
+    raise app.UsageError("With --mix_rows, --out must end in .png.")
+  if not _MIX_COLS.value:
+    raise app.UsageError("--mix_rows needs --mix_cols, the seeds of the "
+                         "columns.")
+  rows = _seeds("mix_rows", _MIX_ROWS.value)
+  cols = _seeds("mix_cols", _MIX_COLS.value)
+  styles = sampling.parse_styles(_MIX_STYLES.value)
+  gan, state, use_ema = _load_images("--mix_rows")
+  grid = image_files.to_uint8(sampling.style_mixing(
+      gan, state, rows, cols, styles, use_ema, _LABEL.value))
+  image_files.save_png(_OUT.value, _tiled(grid))
+  return (f"a style-mixing grid of {len(rows)} rows and {len(cols)} "
+          f"columns")
 
 
 def _draw() -> str:
@@ -121,7 +177,12 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   try:
-    written = _interpolate() if _INTERPOLATE.value else _draw()
+    if _MIX_ROWS.value:
+      written = _style_mixing()
+    elif _INTERPOLATE.value:
+      written = _interpolate()
+    else:
+      written = _draw()
   except ValueError as e:
     raise app.UsageError(str(e)) from e
   print(f"Wrote {written} to {_OUT.value}"

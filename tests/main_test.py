@@ -7,8 +7,6 @@ so that signals land while it trains (and sometimes while it writes).
 import os
 import random
 import signal
-import subprocess
-import sys
 import time
 
 import jax
@@ -45,17 +43,9 @@ def gin_file(tmp_path_factory):
 
 
 def _start(gin_file, workdir, *bindings):
-  return subprocess.Popen(
-      [sys.executable, "-m", "ganjax.main", f"--gin_file={gin_file}",
-       f"--workdir={workdir}",
-       *(f"--gin_bindings={binding}" for binding in bindings)],
-      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-      env={**os.environ, "JAX_PLATFORMS": "cpu"})
-
-
-def _finish(process, timeout=300):
-  out, err = process.communicate(timeout=timeout)
-  return process.returncode, out + err
+  return workdirs.start("ganjax.main", [
+      f"--gin_file={gin_file}", f"--workdir={workdir}",
+      *(f"--gin_bindings={binding}" for binding in bindings)])
 
 
 def _latest_checkpoint(workdir):
@@ -64,14 +54,14 @@ def _latest_checkpoint(workdir):
 
 def _wait_for_checkpoint(process, workdir, step):
   while (_latest_checkpoint(workdir) or 0) < step:
-    assert process.poll() is None, _finish(process)[1][-3000:]
+    assert process.poll() is None, workdirs.finish(process)[1][-3000:]
     time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(gin_file, tmp_path_factory):
   workdir = str(tmp_path_factory.mktemp("uninterrupted"))
-  code, log = _finish(_start(gin_file, workdir))
+  code, log = workdirs.finish(_start(gin_file, workdir))
   assert code == 0, log[-3000:]
   return workdirs.final_state(workdir)
 
@@ -87,7 +77,7 @@ def _stop(process, workdir, target, rng, signum):
   _wait_for_checkpoint(process, workdir, target)
   time.sleep(rng.uniform(0.0, 0.3))  # Mid-step, or mid-write.
   process.send_signal(signum)
-  return _finish(process)
+  return workdirs.finish(process)
 
 
 def test_killed_and_stopped_runs_resume_bit_identically(gin_file,
@@ -111,7 +101,7 @@ def test_killed_and_stopped_runs_resume_bit_identically(gin_file,
       step = int(stopped[0].split("after step ")[1].split(";")[0])
       assert _latest_checkpoint(workdir) == step
     assert _latest_checkpoint(workdir) < _NUM_STEPS
-  code, log = _finish(_start(gin_file, workdir))
+  code, log = workdirs.finish(_start(gin_file, workdir))
   assert code == 0, log[-3000:]
   assert "Resumed from the checkpoint of step" in log
   _assert_same(workdirs.final_state(workdir), uninterrupted)
@@ -120,7 +110,7 @@ def test_killed_and_stopped_runs_resume_bit_identically(gin_file,
 def test_busy_workdir_exits_with_a_message(gin_file, tmp_path):
   workdir = str(tmp_path)
   with run_lock.hold(workdir):
-    code, log = _finish(_start(gin_file, workdir))
+    code, log = workdirs.finish(_start(gin_file, workdir))
   assert code == 1
   assert f"is in use by another training run (pid {os.getpid()}" in log
   assert "Traceback" not in log

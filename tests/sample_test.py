@@ -5,8 +5,6 @@ started concurrently.
 """
 
 import os
-import subprocess
-import sys
 
 import gin
 import jax
@@ -22,6 +20,7 @@ from ganjax.run import image_files
 from ganjax.run import run_dir
 
 from tests import paths
+from tests import workdirs
 
 
 _NUM_SAMPLES = 5
@@ -51,24 +50,6 @@ _RING = [
 ]
 
 
-def _env():
-  env = dict(os.environ)
-  env["JAX_PLATFORMS"] = "cpu"
-  env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-  return env
-
-
-def _start(module, args):
-  return subprocess.Popen(
-      [sys.executable, "-m", module, *args], cwd=paths.REPO, env=_env(),
-      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _finish(process):
-  stdout, stderr = process.communicate(timeout=600)
-  return process.returncode, stdout + stderr
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
   """Trains both tiny runs, samples from them; returns their paths and logs."""
@@ -77,15 +58,15 @@ def runs(tmp_path_factory):
   conditional = str(root / "conditional")
   empty = root / "empty"
   empty.mkdir()
-  trainings = [_start("ganjax.main", [f"--workdir={digits}", *_DIGITS]),
-               _start("ganjax.main", [f"--workdir={ring}", *_RING]),
-               _start("ganjax.main", [f"--workdir={conditional}",
+  trainings = [workdirs.start("ganjax.main", [f"--workdir={digits}", *_DIGITS]),
+               workdirs.start("ganjax.main", [f"--workdir={ring}", *_RING]),
+               workdirs.start("ganjax.main", [f"--workdir={conditional}",
                                       *_CONDITIONAL])]
   # Meanwhile: a workdir without config.gin.
-  no_config = _start("ganjax.sample", [
+  no_config = workdirs.start("ganjax.sample", [
       f"--workdir={empty}", "--num_samples=2", f"--out={root / 'x.npz'}"])
   for process in trainings:
-    rc, log = _finish(process)
+    rc, log = workdirs.finish(process)
     assert rc == 0, log[-5000:]
 
   outputs = {
@@ -96,21 +77,21 @@ def runs(tmp_path_factory):
       "gif": str(root / "conditional.gif"),
   }
   samplings = {
-      "digits": _start("ganjax.sample", [
+      "digits": workdirs.start("ganjax.sample", [
           f"--workdir={digits}", f"--num_samples={_NUM_SAMPLES}",
           f"--out={outputs['digits']}", f"--grid={outputs['grid']}"]),
-      "strip": _start("ganjax.sample", [
+      "strip": workdirs.start("ganjax.sample", [
           f"--workdir={digits}", "--interpolate=0:1,2:3", "--steps=5",
           f"--out={outputs['strip']}"]),
-      "gif": _start("ganjax.sample", [
+      "gif": workdirs.start("ganjax.sample", [
           f"--workdir={conditional}", "--interpolate=4:5", "--steps=3",
           "--spherical", "--label=7", f"--out={outputs['gif']}"]),
-      "label_unconditional": _start("ganjax.sample", [
+      "label_unconditional": workdirs.start("ganjax.sample", [
           f"--workdir={ring}", "--num_samples=2",
           f"--out={outputs['label_unconditional']}", "--label=1"]),
   }
-  logs = {name: _finish(p) for name, p in samplings.items()}
-  logs["no_config"] = _finish(no_config)
+  logs = {name: workdirs.finish(p) for name, p in samplings.items()}
+  logs["no_config"] = workdirs.finish(no_config)
   return {"digits": digits, "ring": ring, "conditional": conditional,
           "empty": str(empty),
           "outputs": outputs, "logs": logs}

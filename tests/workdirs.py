@@ -1,7 +1,9 @@
-"""Workdirs in tests: runs trained in this process, and reading back the
-workdirs that runs (and `ganjax.main` processes) wrote."""
+"""Workdirs in tests: runs trained in this process, ganjax's commands run
+as processes, and reading back the workdirs that runs wrote."""
 
 import os
+import subprocess
+import sys
 from typing import Sequence
 
 import gin
@@ -10,6 +12,8 @@ import jax
 from ganjax.run import config
 from ganjax.run import run_dir
 from ganjax.run import train
+
+from tests import paths
 
 
 def train_in_process(workdir: str, gin_files: Sequence[str],
@@ -24,6 +28,22 @@ def train_in_process(workdir: str, gin_files: Sequence[str],
     return jax.device_get(train.train(workdir))
   finally:
     gin.clear_config()
+
+
+def start(module: str, args: Sequence[str]) -> subprocess.Popen:
+  """`python -m module args` from the repository, on the CPU, started (each
+  such process imports TensorFlow through clu: start several at once)."""
+  return subprocess.Popen(
+      [sys.executable, "-m", module, *args], cwd=paths.REPO,
+      env={**os.environ, "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3"},
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process: subprocess.Popen, timeout: float = 600
+           ) -> tuple[int, str]:
+  """(exit code, stdout + stderr) of a `start`ed process."""
+  stdout, stderr = process.communicate(timeout=timeout)
+  return process.returncode, stdout + stderr
 
 
 def checkpoint_steps(workdir: str) -> list[int]:

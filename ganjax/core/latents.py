@@ -11,8 +11,9 @@ import jax.numpy as jnp
 
 
 def lerp(z0: jax.Array, z1: jax.Array, t: jax.Array) -> jax.Array:
-  """(1 − t)·z0 + t·z1, for each t of [T] → [T, D]."""
-  t = jnp.asarray(t)[:, None]
+  """(1 − t)·z0 + t·z1, for each t of [T] → [T, *z0.shape] (latents [D],
+  or StyleGAN2's ws [num_ws, D])."""
+  t = jnp.asarray(t).reshape(-1, *(1,) * jnp.ndim(z0))
   return (1.0 - t) * z0 + t * z1
 
 
@@ -35,7 +36,8 @@ def slerp(z0: jax.Array, z1: jax.Array, t: jax.Array) -> jax.Array:
 
 def path(z0: jax.Array, z1: jax.Array, num_steps: int,
          spherical: bool) -> jax.Array:
-  """[num_steps, D] latents from z0 to z1 inclusive."""
+  """[num_steps, *z0.shape] latents from z0 to z1 inclusive (spherical:
+  [D] latents only)."""
   if num_steps < 2:
     raise ValueError(f"An interpolation needs at least 2 steps, got "
                      f"{num_steps}.")

@@ -40,6 +40,7 @@ from ganjax.models import resample
 from ganjax.models import stylegan2_layers as sg2
 
 D_ARCHITECTURES = ("resnet", "orig")
+NOISE_MODES = ("random", "shared", "none")
 
 
 def _log2_side(shape: Sequence[int], name: str, smallest: int = 4) -> int:
@@ -100,6 +101,7 @@ class SynthesisLayer(nn.Module):
   use_noise: bool = True
   conv_clamp: float | None = None
   modconv: str = "activations"
+  noise_mode: str = "random"
 
   @nn.compact
   def __call__(self, x: jax.Array, w: jax.Array,
@@ -111,7 +113,10 @@ class SynthesisLayer(nn.Module):
                              implementation=self.modconv)
     if self.use_noise:
       strength = self.param("noise_strength", nn.initializers.zeros, ())
-      x = x + sg2.noise_input(self, (*x.shape[:3], 1), x.dtype) * strength
+      if self.noise_mode != "none":
+        num = x.shape[0] if self.noise_mode == "random" else 1
+        x = x + sg2.noise_input(self, (num, *x.shape[1:3], 1),
+                                x.dtype) * strength
     bias = self.param("bias", nn.initializers.zeros, (self.features,))
     return sg2.bias_act(x, bias, "lrelu", gain, self.conv_clamp)
 
@@ -144,13 +149,14 @@ class SynthesisBlock(nn.Module):
   use_noise: bool = True
   conv_clamp: float | None = None
   modconv: str = "activations"
+  noise_mode: str = "random"
 
   @nn.compact
   def __call__(self, x: jax.Array | None, image: jax.Array | None,
                ws: Sequence[jax.Array]) -> tuple[jax.Array, jax.Array]:
     layer = lambda name, up=1: SynthesisLayer(
         self.features, up, self.use_noise, self.conv_clamp, self.modconv,
-        name=name)
+        self.noise_mode, name=name)
     ws = iter(ws)
     if self.first:
       const = self.param("const", nn.initializers.normal(1.0),
@@ -176,6 +182,7 @@ class Synthesis(nn.Module):
   use_noise: bool = True
   conv_clamp: float | None = None
   modconv: str = "activations"
+  noise_mode: str = "random"
 
   @property
   def num_ws(self) -> int:
@@ -195,7 +202,7 @@ class Synthesis(nn.Module):
       x, image = SynthesisBlock(
           _channels(2 ** log2, self.channel_base, self.channel_max), channels,
           first, self.use_noise, self.conv_clamp, self.modconv,
-          name=f"b{2 ** log2}")(x, image, block_ws)
+          self.noise_mode, name=f"b{2 ** log2}")(x, image, block_ws)
     return image
 
 
@@ -223,6 +230,10 @@ class Generator(nn.Module):
       (1: none).
     truncation_cutoff: truncate only the first this many ws (None: all).
     modconv: "activations" or "grouped" (`stylegan2_layers`).
+    noise_mode: "random" (fresh noise inputs per sample), "shared" (one
+      draw per layer for the whole call, so that the images of a
+      latent walk or a style-mixing grid differ only by their ws), "none"
+      (no noise; the reference's noise_mode "none").
   """
   output_shape: Sequence[int]
   num_classes: int = 0
@@ -238,14 +249,19 @@ class Generator(nn.Module):
   truncation_psi: float = 1.0
   truncation_cutoff: int | None = None
   modconv: str = "activations"
+  noise_mode: str = "random"
 
   def setup(self):
+    if self.noise_mode not in NOISE_MODES:
+      raise ValueError(f"models.stylegan2.Generator.noise_mode must be one "
+                       f"of {NOISE_MODES}, got {self.noise_mode!r}.")
     self.mapping_network = Mapping(self.w_dim, self.mapping_layers,
                                    self.mapping_lr_multiplier,
                                    self.w_avg_beta, name="mapping")
     self.synthesis_network = Synthesis(
         tuple(self.output_shape), self.channel_base, self.channel_max,
-        self.use_noise, self.conv_clamp, self.modconv, name="synthesis")
+        self.use_noise, self.conv_clamp, self.modconv, self.noise_mode,
+        name="synthesis")
 
   def mapping(self, z: jax.Array, y: jax.Array | None = None, *,
               train: bool) -> jax.Array:

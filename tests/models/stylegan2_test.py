@@ -183,6 +183,22 @@ def test_noise_inputs_and_modconv_implementations(g_vars):
   quiet = _G.clone(use_noise=False)
   quiet_vars = quiet.init(jax.random.key(0), _z(), train=False)
   assert quiet.apply(quiet_vars, _z(), train=False).shape == a.shape
+  # noise_mode: "shared" draws one map per layer for the whole batch, so
+  # equal zs give equal images; "none" drops the noise.
+  same = jnp.repeat(_z(n=1), 4, axis=0)
+  shared = _G.clone(noise_mode="shared").apply(variables, same, train=False,
+                                               rngs=rngs(0))
+  np.testing.assert_allclose(shared, shared[:1].repeat(4, 0), atol=1e-6)
+  fresh = _G.apply(variables, same, train=False, rngs=rngs(0))
+  assert not np.allclose(fresh, fresh[:1].repeat(4, 0), atol=1e-3)
+  silent = {**variables, "params": flax.traverse_util.unflatten_dict(
+      {k: (np.float32(0) if k[-1] == "noise_strength" else v)
+       for k, v in params.items()})}
+  np.testing.assert_array_equal(
+      _G.clone(noise_mode="none").apply(variables, _z(), train=False),
+      _G.apply(silent, _z(), train=False, rngs=rngs(0)))
+  with pytest.raises(ValueError, match="noise_mode must be one of"):
+    _G.clone(noise_mode="const").apply(variables, _z(), train=False)
 
 
 def test_bad_input():

@@ -1,10 +1,17 @@
 """StyleGAN2 trains from gin (models/stylegan2.gin) through the ordinary
 step, and a run killed and resumed ends bit-identical to an uninterrupted
-one: G's tracked mean w, the path-length mean and ADA's p included."""
+one: G's tracked mean w, the path-length mean and ADA's p included.
+`ganjax.sample` draws its style-mixing grids and walks in W."""
 
+import gin
 import jax
 import numpy as np
+import pytest
+from PIL import Image
 
+from ganjax.core import sampling
+from ganjax.run import image_files
+from ganjax.run import run_dir
 from tests import workdirs
 
 _BINDINGS = [
@@ -38,8 +45,15 @@ def _train(workdir, num_steps):
       _BINDINGS, num_steps)
 
 
-def test_stylegan2_resumes_bit_for_bit(tmp_path):
-  whole = _train(str(tmp_path / "whole"), 6)
+@pytest.fixture(scope="module")
+def whole(tmp_path_factory):
+  """A run trained to step 6 uninterrupted: (workdir, final state)."""
+  workdir = str(tmp_path_factory.mktemp("whole"))
+  return workdir, _train(workdir, 6)
+
+
+def test_stylegan2_resumes_bit_for_bit(tmp_path, whole):
+  whole = whole[1]
   halves = str(tmp_path / "halves")
   first = _train(halves, 3)
   # What evolves in training moved by step 3.
@@ -51,3 +65,45 @@ def test_stylegan2_resumes_bit_for_bit(tmp_path):
   assert jax.tree.structure(resumed) == jax.tree.structure(whole)
   jax.tree.map(np.testing.assert_array_equal, resumed, whole)
   assert float(whole.terms["PathLength"]) != float(first.terms["PathLength"])
+
+
+def test_sample_draws_style_mixing_grids_and_walks_in_w(tmp_path, whole):
+  workdir = whole[0]
+  out = {"mix": str(tmp_path / "mix.png"), "walk": str(tmp_path / "walk.gif")}
+  processes = {
+      "mix": workdirs.start("ganjax.sample", [
+          f"--workdir={workdir}", "--mix_rows=0,1", "--mix_cols=2,3,4",
+          "--mix_styles=0-1", "--truncation_psi=0.7", f"--out={out['mix']}"]),
+      "walk": workdirs.start("ganjax.sample", [
+          f"--workdir={workdir}", "--interpolate=5:6", "--space=w",
+          "--steps=3", f"--out={out['walk']}"]),
+      "bad_styles": workdirs.start("ganjax.sample", [
+          f"--workdir={workdir}", "--mix_rows=0", "--mix_cols=1",
+          "--mix_styles=0-9", f"--out={tmp_path / 'bad.png'}"]),
+  }
+  logs = {name: workdirs.finish(p) for name, p in processes.items()}
+  for name in ("mix", "walk"):
+    assert logs[name][0] == 0, logs[name][1][-3000:]
+  code, log = logs["bad_styles"]
+  assert code != 0 and "Styles must be layers in [0, 4)" in log, log[-3000:]
+  assert "Traceback" not in log
+
+  gin.clear_config()
+  try:
+    _, gan, state, use_ema = run_dir.load_for_sampling(workdir)
+    walk = image_files.to_uint8(sampling.interpolations(
+        gan, state, [(5, 6)], 3, False, use_ema, space="w"))
+    mix = image_files.to_uint8(sampling.style_mixing(
+        sampling.with_truncation_psi(gan, 0.7), state, [0, 1], [2, 3, 4],
+        [0, 1], use_ema))
+  finally:
+    gin.clear_config()
+  grid = np.asarray(Image.open(out["mix"]))
+  assert grid.shape == (3 * 8, 4 * 8)  # Rows + 1 by columns + 1 cells.
+  np.testing.assert_array_equal(grid[:8, :8], 0)  # The corner.
+  np.testing.assert_array_equal(grid[8:16, 16:24], mix[1, 2, ..., 0])
+  gif = Image.open(out["walk"])
+  assert gif.n_frames == 3
+  gif.seek(1)
+  np.testing.assert_allclose(np.asarray(gif.convert("L")), walk[0, 1, ..., 0],
+                             atol=2)
