@@ -15,10 +15,10 @@ run the same mix of plain and regularized steps. Real images are one fixed
 random batch (no input pipeline is timed); no ADA (a config with terms other
 than terms.PathLength is refused).
 
-ganjax's step differs in one way, stated in `models/stylegan2.gin`: it adds
-each lazy regularizer to that step's main loss instead of running it as a
-separate Adam step (one G and one D update per step, where the reference
-takes 2.31 on average at intervals 4 and 16).
+Both take the same 2.31 Adam steps per step on average at intervals 4 and
+16 (ganjax with `GAN.lazy_reg_updates`; a config without it is refused);
+ganjax computes its regularizers' gradients in every step, through a
+`lax.cond` that skips the work where they are not due.
 
 Each framework runs in its own worker pinned to the same `--threads` CPUs
 (`step_throughput.py`'s workers and thread settings); repeats alternate
@@ -48,21 +48,24 @@ import step_throughput
 _REG_PERIOD = 16  # A multiple of both lazy intervals of the configs.
 
 
-def _settings(gan, shape) -> dict:
-  """The gin config's StyleGAN2 settings, as the PyTorch worker needs them."""
-  import gin
+def _settings(gan, state, shape) -> dict:
+  """The gin config's StyleGAN2 settings, as the PyTorch worker needs them
+  (Adam's as the optimizers' states hold them, lazily corrected)."""
   from ganjax.core import path_length
   g, d = gan.generator, gan.discriminator
   others = [t.name for t in gan.terms
             if not isinstance(t, path_length.PathLength)]
-  if others or gan.num_classes:
-    raise ValueError(f"terms {others} / {gan.num_classes} classes: the "
-                     "PyTorch step times an unconditional StyleGAN2 with "
-                     "path-length regularization only.")
+  if others or gan.num_classes or not gan.lazy_reg_updates:
+    raise ValueError(f"terms {others} / {gan.num_classes} classes / "
+                     f"lazy_reg_updates {gan.lazy_reg_updates}: the PyTorch "
+                     "step times an unconditional StyleGAN2 with path-length "
+                     "regularization only, its regularizers in steps of "
+                     "their own.")
   pl, = gan.terms
-  adam = {net: [gin.query_parameter(f"{net}/optax.adam.{name}")
+  adam = {net: [float(opt_state.hyperparams[name])
                 for name in ("learning_rate", "b1", "b2", "eps")]
-          for net in ("generator", "discriminator")}
+          for net, opt_state in (("generator", state.g_opt_state),
+                                 ("discriminator", state.d_opt_state))}
   return {
       "shape": list(shape), "z_dim": gan.z_dim, "w_dim": g.w_dim,
       "mapping_layers": g.mapping_layers, "g_channel_base": g.channel_base,
@@ -97,9 +100,9 @@ def jax_worker(args) -> None:
   shape = tuple(args.shape)
   gan = gan_lib.make_gan(dataset.DataSpec(shape=shape, num_classes=None,
                                           is_image=True))
-  settings = _settings(gan, shape)
   state = jax.jit(lambda: state_lib.create_state(
       gan, jax.random.key(0), shape, batch))()
+  settings = _settings(gan, state, shape)
   images = {"x": jax.random.uniform(jax.random.key(2), (batch, *shape),
                                     minval=-1.0, maxval=1.0)}
   rng = jax.random.key(1)
@@ -165,10 +168,9 @@ def torch_worker(args) -> None:
   for name, module, adam, interval in (
       ("G", g, s["g_adam"], s["g_reg_interval"]),
       ("D", d, s["d_adam"], s["d_reg_interval"])):
-    lr, b1, b2, eps = adam
-    ratio = interval / (interval + 1)
-    opt = torch.optim.Adam(module.parameters(), lr=lr * ratio,
-                           betas=(b1 ** ratio, b2 ** ratio), eps=eps)
+    lr, b1, b2, eps = adam  # Corrected by k/(k + 1) as the reference does.
+    opt = torch.optim.Adam(module.parameters(), lr=lr, betas=(b1, b2),
+                           eps=eps)
     phases += [(name + "main", module, opt, 1),
                (name + "reg", module, opt, interval)]
   batch = args.batch_size

@@ -58,6 +58,7 @@ class GAN:
   terms: tuple[terms_lib.Term, ...] = ()
   adversarial_weight: float = 1.0
   penalty_every: int = 1
+  lazy_reg_updates: bool = False
   separate_d_calls: bool = False
   compute_dtype: str = "float32"
   matmul_precision: str = "default"
@@ -242,6 +243,7 @@ def make_gan(data_spec: dataset.DataSpec,
              prior: str = "normal",
              disc_iters: int = 1,
              penalty_every: int = 1,
+             lazy_reg_updates: bool = False,
              ema_decay: float | None = 0.9999,
              ema_start_step: int = 40_000,
              ema_half_life_images: float | None = None,
@@ -272,6 +274,11 @@ def make_gan(data_spec: dataset.DataSpec,
     disc_iters: D updates per G update (k in Goodfellow et al. 2014).
     penalty_every: lazy regularization (Karras et al. 2020): the penalty in
       every k-th D update only, times k (StyleGAN2's R1: 16); 1: every one.
+    lazy_reg_updates: run the regularizers (the penalty, the path length)
+      as optimizer steps of their own, after the update's main step and
+      only where due, as StyleGAN2's phases (pair it with
+      `optimizers.lazy_regularized_adam`); False: add them to the update's
+      loss.
     ema_decay: decay of the EMA of G's weights, or None to keep no EMA.
     ema_start_step: G step from which the EMA averages; before it the EMA
       copies G's weights (Compare GAN: 0.9999 from step 40k).
@@ -348,7 +355,8 @@ def make_gan(data_spec: dataset.DataSpec,
              ema_rampup=ema_rampup, num_classes=num_classes,
              label_distribution=label_distribution, terms=terms,
              adversarial_weight=adversarial_weight,
-             penalty_every=penalty_every, separate_d_calls=separate_d_calls,
+             penalty_every=penalty_every, lazy_reg_updates=lazy_reg_updates,
+             separate_d_calls=separate_d_calls,
              compute_dtype=compute_dtype, matmul_precision=matmul_precision)
 
 

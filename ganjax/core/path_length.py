@@ -13,10 +13,11 @@ the reference computes it.
 
 Lazy, as the reference's `G_reg_interval`: the term is computed in every
 `every`-th G update only (from the first), and counts `every` times there;
-the choice is traced (`lax.cond`), so the step stays one program. The
-reference runs it as an optimizer step of its own on a batch of its own
-("Greg", with Adam's learning rate and betas raised to k/(k + 1)); here it
-joins that G update's loss, as `GAN.penalty_every` does for D's penalty.
+the choice is traced (`lax.cond`), so the step stays one program. It is
+G's regularizer (`g_regularizer`): with `GAN.lazy_reg_updates` it takes an
+optimizer step of its own where due, as the reference's "Greg" phase (with
+`optimizers.lazy_regularized_adam`'s learning rate and betas raised to
+k/(k + 1)); otherwise it joins that G update's loss.
 Its G calls do not update G's tracked mean w (the reference's do).
 """
 
@@ -75,11 +76,14 @@ class PathLength(terms.Term):
     return (jnp.mean(jnp.square(lengths - mean)), jnp.mean(lengths),
             jax.lax.stop_gradient(mean))
 
-  def g_loss(self, out: terms.Outputs) -> tuple[jax.Array, Metrics]:
+  def reg_due(self, net: str, out: terms.Outputs) -> jax.Array | bool:
+    return net == "g" and out.g_updates % self.every == 0
+
+  def g_regularizer(self, out: terms.Outputs) -> tuple[jax.Array, Metrics]:
     skip = lambda: (jnp.zeros([]), jnp.zeros([]),
                     terms.own_state(out, self))
     penalty, length, mean = jax.lax.cond(
-        out.g_updates % self.every == 0, lambda: self._compute(out), skip)
+        self.reg_due("g", out), lambda: self._compute(out), skip)
     return self.weight * self.every * penalty, {
         "g_path_penalty": penalty, "g_path_length": length,
         "g_path_length_mean": mean}

@@ -148,6 +148,63 @@ def _update_metrics(net: str, grads, opt_state,
   return metrics
 
 
+def _objective(gan: gan_lib.GAN, net: str, out: terms_lib.Outputs,
+               part: str) -> tuple[jax.Array, Metrics, jax.Array]:
+  """(loss, metrics with f"{net}_total", due) of `net`'s objective in the
+  update of `out`: "all" of it, its "main" terms (the losses) or its "reg"
+  part (the regularizers, `Term.d_regularizer`); `due`: whether any
+  regularizer is computed in this update."""
+  losses = []
+  if part != "reg":
+    losses.append(terms_lib.total(
+        gan.objective, lambda t: getattr(t, f"{net}_loss")(out)))
+  if part != "main":
+    losses.append(terms_lib.total(
+        gan.objective, lambda t: getattr(t, f"{net}_regularizer")(out)))
+  loss = sum(value for value, _ in losses)
+  metrics = {k: v for _, m in losses for k, v in m.items()}
+  due = jnp.any(jnp.array([jnp.asarray(t.reg_due(net, out))
+                           for t in gan.objective]))
+  return loss, {**metrics, f"{net}_total": loss}, due
+
+
+def _descend(gan: gan_lib.GAN, net: str, loss_fn, params, opt_state,
+             lr_scale: jax.Array) -> tuple[Any, Any, Any, Metrics]:
+  """One update of `net` ("d" or "g") by its optimizer: (params, optimizer
+  state, aux, metrics).
+
+  `loss_fn(params, part)` returns (loss, (aux, metrics, due)) of the part of
+  the objective (`_objective`). The update descends all of it; with
+  `gan.lazy_reg_updates` it descends the main terms, then, where a
+  regularizer is due, takes a second optimizer step on the regularizers
+  alone from the parameters after the first (StyleGAN2's phases Dmain,
+  Dreg, Gmain, Greg); `aux` is the first step's, the metrics both's (the
+  total summed).
+  """
+  optimizer = gan.d_optimizer if net == "d" else gan.g_optimizer
+
+  def apply(grads, params, opt_state):
+    updates, opt_state = optimizer.update(grads, opt_state, params)
+    updates = optax.tree_utils.tree_scale(lr_scale, updates)
+    return optax.apply_updates(params, updates), opt_state
+
+  first = "main" if gan.lazy_reg_updates else "all"
+  grads, (aux, metrics, _) = jax.grad(
+      lambda p: loss_fn(p, first), has_aux=True)(params)
+  params, opt_state = apply(grads, params, opt_state)
+  metrics.update(_update_metrics(net, grads, opt_state, lr_scale))
+  if gan.lazy_reg_updates:
+    reg_grads, (_, reg_metrics, due) = jax.grad(
+        lambda p: loss_fn(p, "reg"), has_aux=True)(params)
+    params, opt_state = jax.lax.cond(
+        due, lambda: apply(reg_grads, params, opt_state),
+        lambda: (params, opt_state))
+    total = f"{net}_total"
+    metrics = {**metrics, **reg_metrics,
+               total: metrics[total] + reg_metrics[total]}
+  return params, opt_state, aux, metrics
+
+
 def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
            real_labels: jax.Array | None, rng: jax.Array,
            index: int = 0) -> tuple[state_lib.GANState, Metrics]:
@@ -165,7 +222,7 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
       train=True, rng=jax.random.fold_in(noise_rng, 0))
   fake = jax.lax.stop_gradient(fake)
 
-  def loss_fn(d_params):
+  def loss_fn(d_params, part):
     d_out, d_collections = _discriminate(
         gan, d_params, state.d_collections, real, fake, y_real, y_fake,
         state.terms, aug_rng)
@@ -182,20 +239,15 @@ def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
         term_states=state.terms, z=z, y_real=y_real, y_fake=y_fake,
         generator=_generating(gan, state.g_params, state.g_collections,
                               jax.random.fold_in(noise_rng, 1)))
-    total, metrics = terms_lib.total(gan.objective, lambda t: t.d_loss(out))
-    return total, (d_collections, _next_term_states(gan, out),
-                   {**metrics, "d_total": total})
+    loss, metrics, due = _objective(gan, "d", out, part)
+    return loss, ((d_collections, _next_term_states(gan, out)), metrics, due)
 
-  grads, (d_collections, term_states, metrics) = jax.grad(
-      loss_fn, has_aux=True)(state.d_params)
-  updates, d_opt_state = gan.d_optimizer.update(
-      grads, state.d_opt_state, state.d_params)
-  updates = optax.tree_utils.tree_scale(state.lr_scale, updates)
-  metrics.update(_update_metrics("d", grads, d_opt_state, state.lr_scale))
+  d_params, d_opt_state, (d_collections, term_states), metrics = _descend(
+      gan, "d", loss_fn, state.d_params, state.d_opt_state, state.lr_scale)
   return state.replace(
-      d_params=optax.apply_updates(state.d_params, updates),
-      d_opt_state=d_opt_state, d_collections=d_collections,
-      g_collections=g_collections, terms=term_states), metrics
+      d_params=d_params, d_opt_state=d_opt_state,
+      d_collections=d_collections, g_collections=g_collections,
+      terms=term_states), metrics
 
 
 def ema_update(gan: gan_lib.GAN, ema_params, g_params, step: jax.Array,
@@ -233,7 +285,7 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
   fake_labels = gan.sample_labels(label_rng, real.shape[0], real_labels)
   y_real, y_fake = gan.one_hot(real_labels), gan.one_hot(fake_labels)
 
-  def loss_fn(g_params):
+  def loss_fn(g_params, part):
     fake, g_collections = gan.call(
         gan.generator, g_params, state.g_collections, z, y_fake, train=True,
         rng=jax.random.fold_in(noise_rng, 0))
@@ -252,18 +304,13 @@ def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
         term_states=state.terms, z=z, y_real=y_real, y_fake=y_fake,
         generator=_generating(gan, g_params, state.g_collections,
                               jax.random.fold_in(noise_rng, 1)))
-    loss, metrics = terms_lib.total(gan.objective, lambda t: t.g_loss(out))
-    return loss, (g_collections, d_collections, {**metrics, "g_total": loss})
+    loss, metrics, due = _objective(gan, "g", out, part)
+    return loss, ((g_collections, d_collections), metrics, due)
 
-  (_, (g_collections, d_collections, metrics)), grads = jax.value_and_grad(
-      loss_fn, has_aux=True)(state.g_params)
+  g_params, g_opt_state, (g_collections, d_collections), metrics = _descend(
+      gan, "g", loss_fn, state.g_params, state.g_opt_state, state.lr_scale)
   term_states = {term.name: term.g_update(state.terms[term.name], metrics)
                  for term in gan.terms if term.name in state.terms}
-  updates, g_opt_state = gan.g_optimizer.update(
-      grads, state.g_opt_state, state.g_params)
-  updates = optax.tree_utils.tree_scale(state.lr_scale, updates)
-  metrics.update(_update_metrics("g", grads, g_opt_state, state.lr_scale))
-  g_params = optax.apply_updates(state.g_params, updates)
   return state.replace(
       step=state.step + 1, g_params=g_params, g_opt_state=g_opt_state,
       g_collections=g_collections, d_collections=d_collections,

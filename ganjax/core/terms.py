@@ -10,7 +10,11 @@ its metrics. The first term is the adversarial one (`GAN.loss` and λ ·
 
 A term is a small frozen object with pure methods, in the spirit of optax's
 transformations: `d_loss` and `g_loss` map the step's `Outputs` to (weighted
-loss, metrics). It declares what it needs from D instead of the step asking:
+loss, metrics). A regularizer that is computed only in some updates (lazy
+regularization: StyleGAN2's R1 and path length) reports through
+`d_regularizer` / `g_regularizer` and says when it is due (`reg_due`): the
+step adds it to that update's loss, or with `GAN.lazy_reg_updates` takes an
+optimizer step of its own for it, as StyleGAN2 does. It declares what it needs from D instead of the step asking:
 the heads D must sow (`d_heads`: sown name → the D field that adds the
 head) and the examples it adds to each half of D's batch (`d_inputs`, e.g.
 rotated copies), so a new term plugs in without touching the step.
@@ -155,6 +159,23 @@ class Term:
     del out
     return jnp.zeros([]), {}
 
+  def d_regularizer(self, out: Outputs) -> tuple[jax.Array, Metrics]:
+    """This term's weighted regularizer of D (0 in updates where it is not
+    due), and its metrics."""
+    del out
+    return jnp.zeros([]), {}
+
+  def g_regularizer(self, out: Outputs) -> tuple[jax.Array, Metrics]:
+    """This term's weighted regularizer of G, as `d_regularizer`."""
+    del out
+    return jnp.zeros([]), {}
+
+  def reg_due(self, net: str, out: Outputs) -> jax.Array | bool:
+    """Whether this term's regularizer of `net` ("d" or "g") is computed in
+    the update of `out`."""
+    del net, out
+    return False
+
 
 def term_key(out: Outputs, term: Term) -> jax.Array:
   """A key of `term`'s own in the update of `out`."""
@@ -184,36 +205,40 @@ class Adversarial(Term):
   terms train alone, as Compare GAN's `rotation_only`, which still computes
   and reports both).
 
-  With `penalty_every` = k > 1 (lazy regularization, Karras et al. 2020,
-  StyleGAN2's R1 at k = 16) the penalty is computed only in every k-th D
-  update and counts k times there; the choice is traced (`lax.cond`), so
-  the step stays one program. StyleGAN2 runs that penalty as an optimizer
-  step of its own, with Adam's learning rate and betas raised to k/(k + 1);
-  here it joins that D update's loss. The `penalty` metric is 0 in the
-  updates that skip it.
+  The penalty is D's regularizer (`d_regularizer`). With `penalty_every` =
+  k > 1 (lazy regularization, Karras et al. 2020, StyleGAN2's R1 at k = 16)
+  it is computed only in every k-th D update and counts k times there; the
+  choice is traced (`lax.cond`), so the step stays one program. The
+  `penalty` metric is 0 in the updates that skip it.
   """
   loss: Callable[..., losses.GANLoss] = losses.non_saturating
   penalty: Callable[..., jax.Array] = penalties.none
   weight: float = 1.0
   penalty_every: int = 1
 
-  def _penalty(self, out: Outputs) -> jax.Array:
+  def reg_due(self, net: str, out: Outputs) -> jax.Array | bool:
+    if net != "d" or self.penalty is penalties.none:
+      return False
+    return out.d_updates % self.penalty_every == 0
+
+  def d_loss(self, out: Outputs) -> tuple[jax.Array, Metrics]:
+    loss = self.loss(out.d_real, out.d_fake)
+    return self.weight * loss.d_loss, {
+        "d_loss": loss.d_loss, "d_loss_real": loss.d_loss_real,
+        "d_loss_fake": loss.d_loss_fake,
+        "d_real": jnp.mean(out.d_real), "d_fake": jnp.mean(out.d_fake)}
+
+  def d_regularizer(self, out: Outputs) -> tuple[jax.Array, Metrics]:
     compute = lambda: self.penalty(
         discriminator=out.discriminator, d_params=out.d_params,
         real=out.real, fake=out.fake, rng=out.rng).astype(jnp.float32)
     if self.penalty_every == 1:
-      return compute()
-    return jax.lax.cond(out.d_updates % self.penalty_every == 0, compute,
-                        lambda: jnp.zeros([], jnp.float32))
-
-  def d_loss(self, out: Outputs) -> tuple[jax.Array, Metrics]:
-    loss = self.loss(out.d_real, out.d_fake)
-    penalty = self._penalty(out)
+      penalty = compute()
+    else:
+      penalty = jax.lax.cond(out.d_updates % self.penalty_every == 0,
+                             compute, lambda: jnp.zeros([], jnp.float32))
     weighted = out.penalty_weight * self.penalty_every * penalty
-    return self.weight * (loss.d_loss + weighted), {
-        "d_loss": loss.d_loss, "d_loss_real": loss.d_loss_real,
-        "d_loss_fake": loss.d_loss_fake, "penalty": penalty,
-        "d_real": jnp.mean(out.d_real), "d_fake": jnp.mean(out.d_fake)}
+    return self.weight * weighted, {"penalty": penalty}
 
   def g_loss(self, out: Outputs) -> tuple[jax.Array, Metrics]:
     g_loss = self.loss(out.d_real, out.d_fake).g_loss

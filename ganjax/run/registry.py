@@ -4,8 +4,9 @@ Families and their gin namespaces: `losses.*`, `penalties.*`, `terms.*`,
 `models.<architecture>.{Generator,Discriminator}`, `datasets.*`, `metrics.*`
 (evaluation metrics and the Inception's weights and resize), Flax's weight
 initializers as `initializers.*` (e.g. `@initializers.orthogonal()`), and
-optax's optimizers and learning-rate schedules as `optax.*` (bind G's and
-D's in the `generator/` and `discriminator/` scopes). The run's settings are
+optax's optimizers and learning-rate schedules as `optax.*` and StyleGAN2's
+`optimizers.lazy_regularized_adam` (bind G's and D's in the `generator/` and
+`discriminator/` scopes). The run's settings are
 `GAN.*`, `experiment.*`, `progressive.schedule.*` (progressive growing),
 `train.*`, `evaluation.*` and the divergence guard's `guard.*`.
 """
@@ -65,6 +66,26 @@ for _fn, _static in ((optax.adam, ()), (optax.adamw, ("mask",)),
                      (optax.sgd, ()), (optax.rmsprop, ())):
   gin.external_configurable(_injected(_fn, _static), name=_fn.__name__,
                             module="optax")
+
+
+
+@gin.configurable("optimizers.lazy_regularized_adam")
+def lazy_regularized_adam(learning_rate: float, b1: float = 0.9,
+                          b2: float = 0.999, eps: float = 1e-8,
+                          reg_interval: int = 1
+                          ) -> optax.GradientTransformation:
+  """Adam for a network regularized in its own steps every `reg_interval`
+  = k updates (`GAN.lazy_reg_updates`): k + 1 optimizer steps then do the
+  work of k, so the learning rate is scaled by k/(k + 1) and the betas are
+  raised to k/(k + 1), as stylegan2-ada-pytorch's training loop does
+  (`mb_ratio`). The state holds the corrected numbers."""
+  if reg_interval < 1:
+    raise ValueError("optimizers.lazy_regularized_adam.reg_interval must be "
+                     f">= 1, got {reg_interval}.")
+  ratio = reg_interval / (reg_interval + 1)
+  return _injected(optax.adam, ())(learning_rate=learning_rate * ratio,
+                                   b1=b1 ** ratio, b2=b2 ** ratio, eps=eps)
+
 
 for _fn in (optax.cosine_decay_schedule, optax.linear_schedule,
             optax.constant_schedule):

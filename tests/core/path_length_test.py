@@ -57,11 +57,11 @@ def test_penalty_gradient_and_running_mean():
   want = np.mean(residual ** 2)
   want_grad = np.mean(2 * residual * (c - d * np.mean(c)))
 
-  loss = lambda t: term.g_loss(_outputs(term, t, mean))[0]
+  loss = lambda t: term.g_regularizer(_outputs(term, t, mean))[0]
   np.testing.assert_allclose(loss(theta), 2.0 * 4 * want, rtol=1e-5)
   np.testing.assert_allclose(jax.grad(loss)(theta), 2.0 * 4 * want_grad,
                              rtol=1e-4)
-  _, metrics = term.g_loss(_outputs(term, theta, mean))
+  _, metrics = term.g_regularizer(_outputs(term, theta, mean))
   np.testing.assert_allclose(metrics["g_path_length"], theta * np.mean(c),
                              rtol=1e-5)
   np.testing.assert_allclose(term.g_update(jnp.float32(mean), metrics),
@@ -72,8 +72,10 @@ def test_penalty_gradient_and_running_mean():
 def test_lazy_in_every_kth_g_update_from_the_first():
   term = path_length.PathLength(every=4)
   for g_updates, computed in ((0, True), (1, False), (3, False), (4, True)):
-    loss, metrics = term.g_loss(_outputs(term, 1.0, 0.5, g_updates))
+    loss, metrics = term.g_regularizer(_outputs(term, 1.0, 0.5, g_updates))
     assert (float(loss) > 0) == computed
+    assert bool(term.reg_due("g", _outputs(term, 1.0, 0.5, g_updates))) == (
+        computed)
     if not computed:  # Nothing computed: the mean stays.
       assert float(metrics["g_path_length_mean"]) == 0.5
 
@@ -86,4 +88,4 @@ def test_needs_a_mapping_and_a_synthesis():
   out = term_outputs.outputs(generator=plain_g,
                              term_states={"PathLength": jnp.float32(0)})
   with pytest.raises(ValueError, match="mapping and synthesis"):
-    path_length.PathLength().g_loss(out)
+    path_length.PathLength().g_regularizer(out)

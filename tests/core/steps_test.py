@@ -133,6 +133,26 @@ def test_indivisible_batch_raises():
                      jax.random.key(0))
 
 
+def test_lazy_reg_updates_take_their_own_optimizer_steps_where_due():
+  lazy = dataclasses.replace(_GAN, penalty_every=2, lazy_reg_updates=True)
+  states = _run(lazy, 4)
+  # D: one step per update, plus the penalty's in updates 0 and 2; G has no
+  # regularizer.
+  assert [_adam_count(s.d_opt_state) for s in states] == [0, 2, 3, 5, 6]
+  assert _adam_count(states[-1].g_opt_state) == 4
+  # Where the penalty is not due the update is the loss's alone.
+  plain = dataclasses.replace(lazy, penalty=penalties.none)
+  rng = jax.random.key(1)
+  after_lazy, _ = _jitted(lazy)(states[1], _batch(1), rng)
+  after_plain, _ = _jitted(plain)(states[1], _batch(1), rng)
+  chex.assert_trees_all_close(after_lazy.d_params, after_plain.d_params,
+                              rtol=1e-6, atol=1e-7)
+  after_lazy, metrics = _jitted(lazy)(states[2], _batch(2), rng)
+  after_plain, _ = _jitted(plain)(states[2], _batch(2), rng)
+  assert float(metrics["penalty"]) > 0
+  assert _trees_differ_everywhere(after_lazy.d_params, after_plain.d_params)
+
+
 def test_d_step_updates_only_d_and_g_step_only_g():
   state = _run(_GAN, 1)[-1]
   x = _batch(3)["x"]

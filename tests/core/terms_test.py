@@ -133,15 +133,23 @@ def test_lazy_r1_counts_k_times_every_k_th_d_update_in_one_program():
   lazy = terms.Adversarial(penalty=penalties.r1, penalty_every=4)
   eager = terms.Adversarial(penalty=penalties.r1)
   nsgan = 2 * np.log(2)
-  loss = jax.jit(lambda scale, n: lazy.d_loss(_r1_outputs(scale, n))[0])
+  both = lambda term, out: term.d_loss(out)[0] + term.d_regularizer(out)[0]
+  loss = jax.jit(lambda scale, n: both(lazy, _r1_outputs(scale, n)))
   np.testing.assert_allclose(loss(1.5, 8), nsgan + 0.5 * 4 * _r1(1.5),
                              rtol=1e-6)
   np.testing.assert_allclose(loss(1.5, 9), nsgan, rtol=1e-6)
   assert loss._cache_size() == 1  # pylint: disable=protected-access
+  # The penalty is D's regularizer, due in every 4th D update only.
+  np.testing.assert_allclose(lazy.d_loss(_r1_outputs(1.5, 8))[0], nsgan,
+                             rtol=1e-6)
+  assert [bool(lazy.reg_due("d", _r1_outputs(1.5, n))) for n in (8, 9)] == [
+      True, False]
+  assert not lazy.reg_due("g", _r1_outputs(1.5, 8))
+  assert not terms.Adversarial().reg_due("d", _r1_outputs(1.5, 8))
   # Lazy with k = 1 is R1.
   for term in (eager, terms.Adversarial(penalty=penalties.r1,
                                         penalty_every=1)):
-    np.testing.assert_allclose(term.d_loss(_r1_outputs(1.5, 9))[0],
+    np.testing.assert_allclose(both(term, _r1_outputs(1.5, 9)),
                                nsgan + 0.5 * _r1(1.5), rtol=1e-6)
   # The gradient of the penalty, k times, on due updates only: d/ds of
   # λ k ½ mean ‖2 s x‖² = λ k · 4 s mean ‖x‖².

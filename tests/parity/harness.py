@@ -191,6 +191,10 @@ def _per_step(draws: list[tuple[str, Any]], states: list[state_lib.GANState],
     by_tag.setdefault(tag, []).append(value)
   per_step = {"z": 1 + disc_iters, "labels": 1 + disc_iters,
               "penalty": disc_iters}
+  if len(by_tag.get("penalty", [])) < disc_iters * len(states):
+    # A lazy penalty draws in its due updates only; its keys stay unmatched
+    # (parity runs of lazy penalties use noise-free ones, R1).
+    by_tag.pop("penalty", None)
   for tag, values in by_tag.items():
     assert len(values) == per_step[tag] * len(states), (tag, len(values))
   out = []
@@ -355,13 +359,13 @@ def _penalty_noise(name: str, key_data: np.ndarray,
                   real_shape: Sequence[int]) -> np.ndarray | None:
   """The noise that `penalties.<name>` draws from its key: WGAN-GP's α per
   example, DRAGAN's U[0, 1) per element; None for the others."""
+  if name not in ("wgan_gp", "dragan"):
+    return None
   key = jax.random.wrap_key_data(key_data)
   if name == "wgan_gp":
     shape = (real_shape[0],) + (1,) * (len(real_shape) - 1)
-  elif name == "dragan":
-    shape = tuple(real_shape)
   else:
-    return None
+    shape = tuple(real_shape)
   return np.asarray(jax.random.uniform(key, shape), np.float64)
 
 

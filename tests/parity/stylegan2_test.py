@@ -175,7 +175,7 @@ def test_path_length_penalty_and_gradients(noises):
     out = term_outputs.outputs(
         z=jnp.zeros((_N, _Z)), generator=generate,
         term_states={term.name: jnp.float32(mean)})
-    return term.g_loss(out)[0]
+    return term.g_regularizer(out)[0]
 
   value, grads = jax.value_and_grad(loss)(variables["params"])
   # The term's draws: z and the projection y ~ N(0, I)/√(H·W).
@@ -227,5 +227,42 @@ def test_stylegan2_trains_as_the_reference():
   records = harness.train_reference(
       run, batches, g, d, loss=torch_reference.non_saturating,
       penalty=torch_reference.r1, penalty_weight=0.5, separate_d_calls=True,
+      adam=harness.torch_adam(adam))
+  harness.check_training(run, records, adam["learning_rate"])
+
+
+def test_stylegan2_lazy_r1_steps_as_the_reference():
+  """Five steps as above with R1 lazy, every 2nd D update, as an Adam step
+  of its own (GAN.lazy_reg_updates; the reference's Dmain and Dreg phases),
+  Adam's learning rate times k/(k + 1) = 2/3 and betas to that power (the
+  reference's mb_ratio), computed here from the reference's formula."""
+  ratio = 2 / 3
+  adam = {"learning_rate": 0.0025 * ratio, "b1": 0.0, "b2": 0.99 ** ratio}
+  shape = (8, 8, 3)
+  gan = harness.make_gan(
+      generator=stylegan2.Generator(
+          output_shape=shape, w_dim=_Z, mapping_layers=2, channel_base=32,
+          channel_max=8, use_noise=False, conv_clamp=_CLAMP),
+      discriminator=stylegan2.Discriminator(
+          channel_base=32, channel_max=8, mbstd_group_size=4,
+          conv_clamp=_CLAMP),
+      optimizer=adam, loss=losses.non_saturating, penalty=penalties.r1,
+      penalty_weight=0.5, penalty_every=2, lazy_reg_updates=True, z_dim=_Z,
+      separate_d_calls=True)
+  batches = harness.image_batches(shape)
+  run = harness.run(gan, batches, example_shape=shape)
+  # The penalty's step changed D in due updates only (steps 0, 2, 4).
+  assert [m["penalty"] > 0 for m in run.metrics] == [
+      True, False, True, False, True]
+  g = torch_stylegan2.Generator(
+      harness.torch_variables(run.states[0], "g")[0], mapping_layers=2,
+      side=8, conv_clamp=_CLAMP)
+  d = torch_stylegan2.Discriminator(
+      harness.torch_variables(run.states[0], "d")[0], mbstd_group_size=4,
+      conv_clamp=_CLAMP)
+  records = harness.train_reference(
+      run, batches, g, d, loss=torch_reference.non_saturating,
+      penalty=torch_reference.r1, penalty_weight=0.5, penalty_every=2,
+      lazy_reg_updates=True, separate_d_calls=True,
       adam=harness.torch_adam(adam))
   harness.check_training(run, records, adam["learning_rate"])

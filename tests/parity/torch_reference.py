@@ -500,8 +500,8 @@ def train(g: Network, d: Network, batches: Sequence[dict[str, Any]],
           draws: Sequence[dict[str, Any]], *, loss: Losses,
           penalty: Callable[..., Tensor] | None = None,
           penalty_weight: float = 0.0, disc_iters: int = 1,
-          separate_d_calls: bool = False,
-          adam: dict[str, Any], ema_decay: float | None = None,
+          separate_d_calls: bool = False, penalty_every: int = 1,
+          lazy_reg_updates: bool = False, adam: dict[str, Any], ema_decay: float | None = None,
           ema_start_step: int = 0,
           after_update: Callable[[int, str, Network], None] | None = None
           ) -> list[dict[str, Any]]:
@@ -528,6 +528,12 @@ def train(g: Network, d: Network, batches: Sequence[dict[str, Any]],
     separate_d_calls: call D on the reals and on the fakes separately, as
       the progressive GAN's loss.py (and Compare GAN's
       `deprecated_split_disc_calls`), instead of once on concat(real, fake).
+    penalty_every: the penalty only in D updates 0, k, 2k, …, times k
+      (lazy regularization).
+    lazy_reg_updates: the penalty as an Adam step of its own after the D
+      update's, from the parameters after it (StyleGAN2's Dmain and Dreg
+      phases); "d_losses" then holds both steps' losses summed, "d_grads"
+      the last step's gradients.
     adam: torch.optim.Adam's lr, betas and eps, for both networks.
     ema_decay: decay of the EMA of G, or None.
     ema_start_step: G step from which the EMA averages.
@@ -560,17 +566,28 @@ def train(g: Network, d: Network, batches: Sequence[dict[str, Any]],
     reals = [batch["x"][i::disc_iters] for i in range(disc_iters)]
     labels = [None if batch.get("label") is None
               else batch["label"][i::disc_iters] for i in range(disc_iters)]
-    for real, y_real, d_draw in zip(reals, labels, draw["d"]):
+    for i, (real, y_real, d_draw) in enumerate(zip(reals, labels,
+                                                   draw["d"])):
       with torch.no_grad():
         fake = g(d_draw["z"], d_draw.get("y"))
+      due = penalty is not None and (
+          step * disc_iters + i) % penalty_every == 0
+      regularizer = lambda: penalty_every * penalty_weight * penalty(
+          lambda x, y=y_real: d(x, y), real, fake, d_draw.get("noise"))
       d_opt.zero_grad()
       total = loss(*discriminate(real, fake, y_real, d_draw.get("y")))[0]
-      if penalty is not None:
-        total = total + penalty_weight * penalty(
-            lambda x, y=y_real: d(x, y), real, fake, d_draw.get("noise"))
+      if due and not lazy_reg_updates:
+        total = total + regularizer()
       total.backward()
       d_opt.step()
-      record["d_losses"].append(total.item())
+      value = total.item()
+      if due and lazy_reg_updates:
+        d_opt.zero_grad()
+        reg = regularizer()
+        reg.backward()
+        d_opt.step()
+        value += reg.item()
+      record["d_losses"].append(value)
       record["d_grads"].append(grads(d))
     if after_update is not None:
       after_update(step, "d", d)
