@@ -153,7 +153,7 @@ def jax_worker(args) -> None:
   except Exception as e:  # pylint: disable=broad-except
     say({"skip": f"building the step failed: {type(e).__name__}: {e}"})
     return
-  _serve_jax(args, *built)
+  serve_jax(args, *built)
 
 
 def _build_jax_step(args, g_class, d_class):
@@ -198,7 +198,7 @@ def _build_jax_step(args, g_class, d_class):
   return compiled, state, images, rng, info
 
 
-def _serve_jax(args, compiled, state, images, rng, info) -> None:
+def serve_jax(args, compiled, state, images, rng, info) -> None:
   """Warms up, then times steps on the parent's request."""
   import jax
   holder = [state]

@@ -113,21 +113,7 @@ def jax_worker(args) -> None:
           "settings": settings, "jax": jax.__version__,
           "g_params": step_throughput.count(state.g_params),
           "d_params": step_throughput.count(state.d_params)}
-  holder = [state]
-
-  def run_steps(n):
-    s = holder[0]
-    jax.block_until_ready(s)
-    start = time.perf_counter()
-    for _ in range(n):
-      s, _ = compiled(s, images, rng)
-    jax.block_until_ready(s)
-    holder[0] = s
-    return time.perf_counter() - start
-
-  run_steps(args.warmup)
-  step_throughput.say({"ready": info})
-  step_throughput.serve(run_steps)
+  step_throughput.serve_jax(args, compiled, state, images, rng, info)
 
 
 def torch_worker(args) -> None:

@@ -201,11 +201,11 @@ def test_path_length_penalty_and_gradients(noises):
                           "G gradients of the path-length penalty")
 
 
-def test_stylegan2_trains_as_the_reference():
+def _train_against_the_reference(adam, **lazy):
   """Five steps of StyleGAN2 G and D (no noise inputs), the non-saturating
-  loss, R1 (γ 0.5) in every D update, reals and fakes in separate D calls,
-  Adam(0.0025, 0, 0.99), from ganjax's initial variables."""
-  adam = {"learning_rate": 0.0025, "b1": 0.0, "b2": 0.99}
+  loss, R1 (γ 0.5), reals and fakes in separate D calls, Adam `adam`, from
+  ganjax's initial variables, in ganjax and in the reference loop (`lazy`:
+  penalty_every and lazy_reg_updates, for both); the ganjax run."""
   shape = (8, 8, 3)
   gan = harness.make_gan(
       generator=stylegan2.Generator(
@@ -215,7 +215,7 @@ def test_stylegan2_trains_as_the_reference():
           channel_base=32, channel_max=8, mbstd_group_size=4,
           conv_clamp=_CLAMP),
       optimizer=adam, loss=losses.non_saturating, penalty=penalties.r1,
-      penalty_weight=0.5, z_dim=_Z, separate_d_calls=True)
+      penalty_weight=0.5, z_dim=_Z, separate_d_calls=True, **lazy)
   batches = harness.image_batches(shape)
   run = harness.run(gan, batches, example_shape=shape)
   g = torch_stylegan2.Generator(
@@ -227,42 +227,26 @@ def test_stylegan2_trains_as_the_reference():
   records = harness.train_reference(
       run, batches, g, d, loss=torch_reference.non_saturating,
       penalty=torch_reference.r1, penalty_weight=0.5, separate_d_calls=True,
-      adam=harness.torch_adam(adam))
+      adam=harness.torch_adam(adam), **lazy)
   harness.check_training(run, records, adam["learning_rate"])
+  return run
+
+
+def test_stylegan2_trains_as_the_reference():
+  """R1 in every D update, joined to its loss; Adam(0.0025, 0, 0.99)."""
+  _train_against_the_reference(
+      {"learning_rate": 0.0025, "b1": 0.0, "b2": 0.99})
 
 
 def test_stylegan2_lazy_r1_steps_as_the_reference():
-  """Five steps as above with R1 lazy, every 2nd D update, as an Adam step
-  of its own (GAN.lazy_reg_updates; the reference's Dmain and Dreg phases),
-  Adam's learning rate times k/(k + 1) = 2/3 and betas to that power (the
+  """R1 lazy, every 2nd D update, as an Adam step of its own
+  (GAN.lazy_reg_updates; the reference's Dmain and Dreg phases), Adam's
+  learning rate times k/(k + 1) = 2/3 and betas to that power (the
   reference's mb_ratio), computed here from the reference's formula."""
   ratio = 2 / 3
-  adam = {"learning_rate": 0.0025 * ratio, "b1": 0.0, "b2": 0.99 ** ratio}
-  shape = (8, 8, 3)
-  gan = harness.make_gan(
-      generator=stylegan2.Generator(
-          output_shape=shape, w_dim=_Z, mapping_layers=2, channel_base=32,
-          channel_max=8, use_noise=False, conv_clamp=_CLAMP),
-      discriminator=stylegan2.Discriminator(
-          channel_base=32, channel_max=8, mbstd_group_size=4,
-          conv_clamp=_CLAMP),
-      optimizer=adam, loss=losses.non_saturating, penalty=penalties.r1,
-      penalty_weight=0.5, penalty_every=2, lazy_reg_updates=True, z_dim=_Z,
-      separate_d_calls=True)
-  batches = harness.image_batches(shape)
-  run = harness.run(gan, batches, example_shape=shape)
-  # The penalty's step changed D in due updates only (steps 0, 2, 4).
+  run = _train_against_the_reference(
+      {"learning_rate": 0.0025 * ratio, "b1": 0.0, "b2": 0.99 ** ratio},
+      penalty_every=2, lazy_reg_updates=True)
+  # The penalty was computed in the due updates only (steps 0, 2, 4).
   assert [m["penalty"] > 0 for m in run.metrics] == [
       True, False, True, False, True]
-  g = torch_stylegan2.Generator(
-      harness.torch_variables(run.states[0], "g")[0], mapping_layers=2,
-      side=8, conv_clamp=_CLAMP)
-  d = torch_stylegan2.Discriminator(
-      harness.torch_variables(run.states[0], "d")[0], mbstd_group_size=4,
-      conv_clamp=_CLAMP)
-  records = harness.train_reference(
-      run, batches, g, d, loss=torch_reference.non_saturating,
-      penalty=torch_reference.r1, penalty_weight=0.5, penalty_every=2,
-      lazy_reg_updates=True, separate_d_calls=True,
-      adam=harness.torch_adam(adam))
-  harness.check_training(run, records, adam["learning_rate"])
