@@ -14,10 +14,11 @@ loss, metrics). A regularizer that is computed only in some updates (lazy
 regularization: StyleGAN2's R1 and path length) reports through
 `d_regularizer` / `g_regularizer` and says when it is due (`reg_due`): the
 step adds it to that update's loss, or with `GAN.lazy_reg_updates` takes an
-optimizer step of its own for it, as StyleGAN2 does. It declares what it needs from D instead of the step asking:
-the heads D must sow (`d_heads`: sown name → the D field that adds the
-head) and the examples it adds to each half of D's batch (`d_inputs`, e.g.
-rotated copies), so a new term plugs in without touching the step.
+optimizer step of its own for it, as StyleGAN2 does. A term declares what
+it needs from D instead of the step asking: the heads D must sow
+(`d_heads`: sown name → the D field that adds the head) and the examples
+it adds to each half of D's batch (`d_inputs`, e.g. rotated copies), so a
+new term plugs in without touching the step.
 
 A term may also keep state in the train state (`init_state`, e.g. ADA's
 probability p, LeCam's anchors or the mean path length), updated after each
