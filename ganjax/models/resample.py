@@ -57,7 +57,8 @@ def _fir_1d(x: jax.Array, f: np.ndarray, axis: int) -> jax.Array:
                      f"pixels along axis {axis}, got {x.shape[axis]}.")
   out = None
   for k, tap in enumerate(taps):
-    term = lax.slice_in_dim(x, k, k + length, axis=axis) * tap
+    # A Python float keeps x's dtype (bfloat16 blocks stay bfloat16).
+    term = lax.slice_in_dim(x, k, k + length, axis=axis) * float(tap)
     out = term if out is None else out + term
   return out
 

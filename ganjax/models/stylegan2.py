@@ -61,6 +61,15 @@ def _channels(side: int, channel_base: int, channel_max: int) -> int:
   return min(channel_base // side, channel_max)
 
 
+def _block_dtype(log2: int, top: int, num_bf16_res: int) -> jnp.dtype | None:
+  """bfloat16 for the blocks of the `num_bf16_res` highest resolutions (of
+  2^top), None (the input's dtype) for the others."""
+  if num_bf16_res < 0:
+    raise ValueError(f"StyleGAN2's num_bf16_res must be >= 0, got "
+                     f"{num_bf16_res}.")
+  return jnp.bfloat16 if log2 > top - num_bf16_res else None
+
+
 class Mapping(nn.Module):
   """The mapping network: (z, one-hot y) ↦ w.
 
@@ -109,14 +118,14 @@ class SynthesisLayer(nn.Module):
     styles = sg2.Dense(x.shape[-1], bias_init=1.0, name="affine")(w)
     kernel = self.param("kernel", nn.initializers.normal(1.0),
                         (3, 3, x.shape[-1], self.features))
-    x = sg2.modulated_conv2d(x, kernel.astype(x.dtype), styles, up=self.up,
+    x = sg2.modulated_conv2d(x, kernel, styles, up=self.up,
                              implementation=self.modconv)
     if self.use_noise:
       strength = self.param("noise_strength", nn.initializers.zeros, ())
       if self.noise_mode != "none":
         num = x.shape[0] if self.noise_mode == "random" else 1
         x = x + sg2.noise_input(self, (num, *x.shape[1:3], 1),
-                                x.dtype) * strength
+                                x.dtype) * strength.astype(x.dtype)
     bias = self.param("bias", nn.initializers.zeros, (self.features,))
     return sg2.bias_act(x, bias, "lrelu", gain, self.conv_clamp)
 
@@ -134,7 +143,7 @@ class ToRGB(nn.Module):
         c_in)
     kernel = self.param("kernel", nn.initializers.normal(1.0),
                         (1, 1, c_in, self.features))
-    x = sg2.modulated_conv2d(x, kernel.astype(x.dtype), styles,
+    x = sg2.modulated_conv2d(x, kernel, styles,
                              demodulate=False, implementation=self.modconv)
     bias = self.param("bias", nn.initializers.zeros, (self.features,))
     return sg2.bias_act(x, bias, clamp=self.conv_clamp)
@@ -150,6 +159,7 @@ class SynthesisBlock(nn.Module):
   conv_clamp: float | None = None
   modconv: str = "activations"
   noise_mode: str = "random"
+  dtype: jnp.dtype | None = None
 
   @nn.compact
   def __call__(self, x: jax.Array | None, image: jax.Array | None,
@@ -162,13 +172,16 @@ class SynthesisBlock(nn.Module):
       const = self.param("const", nn.initializers.normal(1.0),
                          (4, 4, self.features))
       w = next(ws)
-      x = jnp.broadcast_to(const.astype(w.dtype), (w.shape[0], *const.shape))
+      x = jnp.broadcast_to(const.astype(self.dtype or w.dtype),
+                           (w.shape[0], *const.shape))
       x = layer("conv1")(x, w)
     else:
-      x = layer("conv0", up=2)(x, next(ws))
+      x = layer("conv0", up=2)(x.astype(self.dtype or x.dtype), next(ws))
       x = layer("conv1")(x, next(ws))
+    w = next(ws)
+    # The image accumulates in w's dtype, as the reference's in float32.
     rgb = ToRGB(self.image_channels, self.conv_clamp, self.modconv,
-                name="torgb")(x, next(ws))
+                name="torgb")(x, w).astype(w.dtype)
     if image is not None:
       rgb = rgb + resample.upsample2d(image, resample.setup_filter())
     return x, rgb
@@ -183,6 +196,7 @@ class Synthesis(nn.Module):
   conv_clamp: float | None = None
   modconv: str = "activations"
   noise_mode: str = "random"
+  num_bf16_res: int = 0
 
   @property
   def num_ws(self) -> int:
@@ -195,14 +209,16 @@ class Synthesis(nn.Module):
     channels = self.output_shape[-1]
     x = image = None
     index = 0
-    for log2 in range(2, _log2_side(self.output_shape, "generator") + 1):
+    top = _log2_side(self.output_shape, "generator")
+    for log2 in range(2, top + 1):
       first = log2 == 2
       block_ws = [ws[:, index + i] for i in range(2 if first else 3)]
       index += 1 if first else 2
       x, image = SynthesisBlock(
           _channels(2 ** log2, self.channel_base, self.channel_max), channels,
           first, self.use_noise, self.conv_clamp, self.modconv,
-          self.noise_mode, name=f"b{2 ** log2}")(x, image, block_ws)
+          self.noise_mode, _block_dtype(log2, top, self.num_bf16_res),
+          name=f"b{2 ** log2}")(x, image, block_ws)
     return image
 
 
@@ -234,6 +250,11 @@ class Generator(nn.Module):
       draw per layer for the whole call, so that the images of a
       latent walk or a style-mixing grid differ only by their ws), "none"
       (no noise; the reference's noise_mode "none").
+    num_bf16_res: the blocks of this many highest resolutions compute in
+      bfloat16 (the reference's num_fp16_res, 4 in its configs, in
+      float16); the mapping, the lower blocks, the styles, the
+      demodulation and the image accumulated from the toRGBs stay float32,
+      as the reference keeps them. Parameters stay float32.
   """
   output_shape: Sequence[int]
   num_classes: int = 0
@@ -250,6 +271,7 @@ class Generator(nn.Module):
   truncation_cutoff: int | None = None
   modconv: str = "activations"
   noise_mode: str = "random"
+  num_bf16_res: int = 0
 
   def setup(self):
     if self.noise_mode not in NOISE_MODES:
@@ -261,7 +283,7 @@ class Generator(nn.Module):
     self.synthesis_network = Synthesis(
         tuple(self.output_shape), self.channel_base, self.channel_max,
         self.use_noise, self.conv_clamp, self.modconv, self.noise_mode,
-        name="synthesis")
+        self.num_bf16_res, name="synthesis")
 
   def mapping(self, z: jax.Array, y: jax.Array | None = None, *,
               train: bool) -> jax.Array:
@@ -309,13 +331,17 @@ class DiscriminatorBlock(nn.Module):
   architecture: str
   first: bool
   conv_clamp: float | None = None
+  dtype: jnp.dtype | None = None
 
   @nn.compact
   def __call__(self, x: jax.Array | None, image: jax.Array) -> jax.Array:
     conv = lambda features, k, name, **kw: sg2.Conv(
         features, k, name=name, conv_clamp=self.conv_clamp, **kw)
+    out_dtype = image.dtype
     if self.first:
-      x = conv(self.features, 1, "fromrgb", activation="lrelu")(image)
+      x = conv(self.features, 1, "fromrgb", activation="lrelu")(
+          image.astype(self.dtype or image.dtype))
+    x = x.astype(self.dtype or x.dtype)
     gain = math.sqrt(0.5) if self.architecture == "resnet" else 1.0
     h = conv(self.features, 3, "conv0", activation="lrelu")(x)
     h = conv(self.out_features, 3, "conv1", activation="lrelu", down=2)(
@@ -323,7 +349,7 @@ class DiscriminatorBlock(nn.Module):
     if self.architecture == "resnet":
       h = h + sg2.Conv(self.out_features, 1, down=2, use_bias=False,
                        name="skip")(x, gain)
-    return h
+    return h.astype(out_dtype)
 
 
 @gin.configurable(module="models.stylegan2")
@@ -343,6 +369,8 @@ class Discriminator(nn.Module):
     cmap_dim: features of the label mapping of a conditional D (None: the
       channels at 4×4).
     mapping_layers: layers of that mapping (8, the reference's default).
+    num_bf16_res: the blocks of this many highest resolutions compute in
+      bfloat16 (as the generator's); the epilogue stays float32.
   """
   num_classes: int = 0
   architecture: str = "resnet"
@@ -352,6 +380,7 @@ class Discriminator(nn.Module):
   conv_clamp: float | None = None
   cmap_dim: int | None = None
   mapping_layers: int = 8
+  num_bf16_res: int = 0
 
   @nn.compact
   def __call__(self, x: jax.Array, y: jax.Array | None = None, *,
@@ -367,8 +396,10 @@ class Discriminator(nn.Module):
     ch = lambda r: _channels(r, self.channel_base, self.channel_max)
     h = None
     for r in (2 ** k for k in range(log2, 2, -1)):
-      h = DiscriminatorBlock(ch(r), ch(r // 2), self.architecture, r == side,
-                             self.conv_clamp, name=f"b{r}")(h, x)
+      h = DiscriminatorBlock(
+          ch(r), ch(r // 2), self.architecture, r == side, self.conv_clamp,
+          _block_dtype(blocks.log2_int(r), log2, self.num_bf16_res),
+          name=f"b{r}")(h, x)
     cmap = None
     if self.num_classes:
       cmap = Mapping(self.cmap_dim or ch(4), self.mapping_layers,

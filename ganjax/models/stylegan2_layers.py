@@ -113,7 +113,8 @@ def modulated_conv2d(x: jax.Array, kernel: jax.Array, styles: jax.Array,
 
   Args:
     x: [N, H, W, C_in].
-    kernel: [K, K, C_in, C_out], shared by the batch.
+    kernel: [K, K, C_in, C_out], shared by the batch; the demodulation is
+      computed in its dtype, the convolution in x's.
     styles: [N, C_in], the per-sample scales of the input channels.
     demodulate: divide each output channel by the norm of its scaled kernel
       (+1e-8 under the root, as the reference).
@@ -135,8 +136,10 @@ def modulated_conv2d(x: jax.Array, kernel: jax.Array, styles: jax.Array,
   f = resample.setup_filter()
   if implementation == "activations":
     x = x * styles[:, None, None, :].astype(x.dtype)
-    x = resample.conv2d_resample(x, kernel, f, up=up, flip_kernel=up > 1)
-    return x if dcoefs is None else x * dcoefs[:, None, None, :]
+    x = resample.conv2d_resample(x, kernel.astype(x.dtype), f, up=up,
+                                 flip_kernel=up > 1)
+    return x if dcoefs is None else x * dcoefs[:, None, None, :].astype(
+        x.dtype)
   weights = kernel[None] * styles[:, None, None, :, None]
   if dcoefs is not None:
     weights = weights * dcoefs[:, None, None, None, :]

@@ -9,6 +9,7 @@ config; torch 2.13 on CPU): sum of `p.numel()` over `G.parameters()` and
 
 import flax
 import jax
+import jax.extend
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -199,6 +200,55 @@ def test_noise_inputs_and_modconv_implementations(g_vars):
       _G.apply(silent, _z(), train=False, rngs=rngs(0)))
   with pytest.raises(ValueError, match="noise_mode must be one of"):
     _G.clone(noise_mode="const").apply(variables, _z(), train=False)
+
+
+def _conv_dtypes(jaxpr) -> list[str]:
+  """Operand dtypes of every convolution in `jaxpr` (and its sub-jaxprs),
+  as "lhs,rhs" (on CPU `ops/conv.py` also holds its im2col matmuls)."""
+  found = []
+  for eqn in jaxpr.eqns:
+    if eqn.primitive.name == "conv_general_dilated":
+      found.append(",".join(str(v.aval.dtype) for v in eqn.invars))
+    for sub in jax.extend.core.jaxprs_in_params(eqn.params):
+      found.extend(_conv_dtypes(sub))
+  return found
+
+
+def test_bf16_blocks_compute_in_bf16_and_match_float32(g_vars):
+  """num_bf16_res: the highest blocks' convolutions in bfloat16, the rest
+  (and the parameters, and the outputs) float32; outputs near float32's."""
+  z = _z()
+  half = _G.clone(num_bf16_res=1, use_noise=False)
+  full = _G.clone(use_noise=False)
+  out = half.apply(g_vars, z, train=False)
+  want = full.apply(g_vars, z, train=False)
+  assert out.dtype == jnp.float32
+  np.testing.assert_allclose(out, want, atol=0.05 * np.abs(want).max())
+  dtypes = _conv_dtypes(jax.make_jaxpr(
+      lambda v: half.apply(v, z, train=False))(g_vars).jaxpr)
+  # Block 16 (2 modulated convs and a toRGB) runs in bfloat16; blocks 4
+  # and 8 in float32.
+  assert dtypes.count("bfloat16,bfloat16") == 3, dtypes
+  assert "float32,float32" in dtypes
+  assert not _conv_dtypes(jax.make_jaxpr(
+      lambda v: full.apply(v, z, train=False))(g_vars).jaxpr).count(
+          "bfloat16,bfloat16")
+
+  d = stylegan2.Discriminator(channel_base=128, channel_max=16)
+  images = jax.random.normal(jax.random.key(3), (4, _SIDE, _SIDE, 3))
+  d_vars = d.init(jax.random.key(0), images, train=False)
+  d_half = d.clone(num_bf16_res=1)
+  logits = d_half.apply(d_vars, images, train=False)
+  d_want = d.apply(d_vars, images, train=False)
+  assert logits.dtype == jnp.float32
+  np.testing.assert_allclose(logits, d_want, atol=0.05 * np.abs(
+      d_want).max())
+  d_dtypes = _conv_dtypes(jax.make_jaxpr(
+      lambda v: d_half.apply(v, images, train=False))(d_vars).jaxpr)
+  # Block 16: fromRGB, conv0, conv1 and the skip.
+  assert d_dtypes.count("bfloat16,bfloat16") == 4, d_dtypes
+  with pytest.raises(ValueError, match="num_bf16_res must be >= 0"):
+    d.clone(num_bf16_res=-1).apply(d_vars, images, train=False)
 
 
 def test_bad_input():
