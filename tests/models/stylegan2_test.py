@@ -233,6 +233,13 @@ def test_bf16_blocks_compute_in_bf16_and_match_float32(g_vars):
   assert not _conv_dtypes(jax.make_jaxpr(
       lambda v: full.apply(v, z, train=False))(g_vars).jaxpr).count(
           "bfloat16,bfloat16")
+  # Gradients reach the float32 parameters through the casts.
+  grads = jax.grad(lambda p: jnp.sum(half.apply(
+      {**g_vars, "params": p}, z, train=False) ** 2))(g_vars["params"])
+  for leaf in jax.tree.leaves(grads):
+    assert leaf.dtype == jnp.float32 and np.all(np.isfinite(leaf))
+  top = grads["synthesis"]["b16"]["conv1"]["kernel"]
+  assert np.abs(top).max() > 0
 
   d = stylegan2.Discriminator(channel_base=128, channel_max=16)
   images = jax.random.normal(jax.random.key(3), (4, _SIDE, _SIDE, 3))
