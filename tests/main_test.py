@@ -48,20 +48,24 @@ def _start(gin_file, workdir, *bindings):
       *(f"--gin_bindings={binding}" for binding in bindings)])
 
 
+def _finish(process):
+  return workdirs.finish(process, timeout=300)
+
+
 def _latest_checkpoint(workdir):
   return max(workdirs.checkpoint_steps(workdir), default=None)
 
 
 def _wait_for_checkpoint(process, workdir, step):
   while (_latest_checkpoint(workdir) or 0) < step:
-    assert process.poll() is None, workdirs.finish(process)[1][-3000:]
+    assert process.poll() is None, _finish(process)[1][-3000:]
     time.sleep(0.02)
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(gin_file, tmp_path_factory):
   workdir = str(tmp_path_factory.mktemp("uninterrupted"))
-  code, log = workdirs.finish(_start(gin_file, workdir))
+  code, log = _finish(_start(gin_file, workdir))
   assert code == 0, log[-3000:]
   return workdirs.final_state(workdir)
 
@@ -77,7 +81,7 @@ def _stop(process, workdir, target, rng, signum):
   _wait_for_checkpoint(process, workdir, target)
   time.sleep(rng.uniform(0.0, 0.3))  # Mid-step, or mid-write.
   process.send_signal(signum)
-  return workdirs.finish(process)
+  return _finish(process)
 
 
 def test_killed_and_stopped_runs_resume_bit_identically(gin_file,
@@ -101,7 +105,7 @@ def test_killed_and_stopped_runs_resume_bit_identically(gin_file,
       step = int(stopped[0].split("after step ")[1].split(";")[0])
       assert _latest_checkpoint(workdir) == step
     assert _latest_checkpoint(workdir) < _NUM_STEPS
-  code, log = workdirs.finish(_start(gin_file, workdir))
+  code, log = _finish(_start(gin_file, workdir))
   assert code == 0, log[-3000:]
   assert "Resumed from the checkpoint of step" in log
   _assert_same(workdirs.final_state(workdir), uninterrupted)
@@ -110,7 +114,7 @@ def test_killed_and_stopped_runs_resume_bit_identically(gin_file,
 def test_busy_workdir_exits_with_a_message(gin_file, tmp_path):
   workdir = str(tmp_path)
   with run_lock.hold(workdir):
-    code, log = workdirs.finish(_start(gin_file, workdir))
+    code, log = _finish(_start(gin_file, workdir))
   assert code == 1
   assert f"is in use by another training run (pid {os.getpid()}" in log
   assert "Traceback" not in log

@@ -236,8 +236,8 @@ class Adversarial(Term):
     if self.penalty_every == 1:
       penalty = compute()
     else:
-      penalty = jax.lax.cond(out.d_updates % self.penalty_every == 0,
-                             compute, lambda: jnp.zeros([], jnp.float32))
+      penalty = jax.lax.cond(self.reg_due("d", out), compute,
+                             lambda: jnp.zeros([], jnp.float32))
     weighted = out.penalty_weight * self.penalty_every * penalty
     return self.weight * weighted, {"penalty": penalty}
 

@@ -68,7 +68,6 @@ for _fn, _static in ((optax.adam, ()), (optax.adamw, ("mask",)),
                             module="optax")
 
 
-
 @gin.configurable("optimizers.lazy_regularized_adam")
 def lazy_regularized_adam(learning_rate: float, b1: float = 0.9,
                           b2: float = 0.999, eps: float = 1e-8,

@@ -501,8 +501,8 @@ def train(g: Network, d: Network, batches: Sequence[dict[str, Any]],
           penalty: Callable[..., Tensor] | None = None,
           penalty_weight: float = 0.0, disc_iters: int = 1,
           separate_d_calls: bool = False, penalty_every: int = 1,
-          lazy_reg_updates: bool = False, adam: dict[str, Any], ema_decay: float | None = None,
-          ema_start_step: int = 0,
+          lazy_reg_updates: bool = False, adam: dict[str, Any],
+          ema_decay: float | None = None, ema_start_step: int = 0,
           after_update: Callable[[int, str, Network], None] | None = None
           ) -> list[dict[str, Any]]:
   """Compare GAN's modular GAN, step by step, with Adam on both networks.
