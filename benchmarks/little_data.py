@@ -27,7 +27,7 @@ from absl import app
 from absl import flags
 import numpy as np
 
-from ganjax.run import evaluation
+from ganjax.run import scores_file
 import machine
 
 ROWS = {
@@ -58,8 +58,8 @@ _BINDINGS = flags.DEFINE_multi_string(
 
 
 def last_scores(workdir: str) -> dict[str, float] | None:
-  """A run's last recorded scores (`evaluation.recorded_scores`), or None."""
-  rows = evaluation.recorded_scores(workdir)
+  """A run's last recorded scores (`scores_file.rows`), or None."""
+  rows = scores_file.rows(workdir)
   return rows[-1] if rows else None
 
 

@@ -9,13 +9,19 @@ handler on stderr and, unless --verbosity was given, hides other libraries'
 INFO chatter (absl verbosity WARNING); warnings and errors still show.
 Without `setup` (notebooks, tests) the lines go to the root logger like any
 log.
+
+The commands run through `run`: an error about what the user gave them (a
+file, a config, a data set, a flag) ends the command with its message and
+exit status 1, not a traceback; `--verbosity=1` adds the traceback.
 """
 
 import logging
 import sys
 import time
-from typing import Any, Mapping
+import traceback
+from typing import Any, Callable, Mapping, Sequence
 
+from absl import app
 from absl import flags
 from absl import logging as absl_logging
 from clu import metric_writers
@@ -43,6 +49,41 @@ def setup() -> None:
   _LOGGER.propagate = False
   if not (flags.FLAGS.is_parsed() and flags.FLAGS["verbosity"].present):
     absl_logging.set_verbosity(absl_logging.WARNING)
+
+
+# What ganjax raises for bad input: files missing or unreadable (OSError),
+# values and configs it cannot use (ValueError, gin's errors among them),
+# diverged numbers (ArithmeticError). Other errors are bugs: their traceback
+# is shown.
+INPUT_ERRORS = (ValueError, OSError, ArithmeticError)
+# gin's error for a required setting left unbound is a RuntimeError.
+_GIN_REQUIRED = "Required bindings for"
+
+
+def guarded(main: Callable[[Sequence[str]], Any],
+            errors: tuple[type[BaseException], ...] = ()
+            ) -> Callable[[Sequence[str]], Any]:
+  """`main` with `INPUT_ERRORS` and `errors` shown as "Error: message"
+  (exit status 1) instead of a traceback, which --verbosity=1 adds."""
+
+  def command(argv: Sequence[str]) -> Any:
+    try:
+      return main(argv)
+    except Exception as e:  # pylint: disable=broad-exception-caught
+      if not (isinstance(e, INPUT_ERRORS + errors) or (
+          isinstance(e, RuntimeError) and str(e).startswith(_GIN_REQUIRED))):
+        raise
+      if flags.FLAGS.is_parsed() and flags.FLAGS.verbosity >= 1:
+        traceback.print_exc()
+      sys.exit(f"Error: {e}")
+
+  return command
+
+
+def run(main: Callable[[Sequence[str]], Any],
+        errors: tuple[type[BaseException], ...] = ()) -> None:
+  """Runs a command's `main` as `absl.app.run` does, `guarded`."""
+  app.run(guarded(main, errors))
 
 
 def duration(seconds: float) -> str:

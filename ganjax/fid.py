@@ -44,19 +44,16 @@ def main(argv):
   console.setup()
   if len(argv) != 3:
     raise app.UsageError("Usage: python -m ganjax.fid PATH_A PATH_B [flags]")
-  unknown = set(_METRICS.value) - set(suite.BY_NAME)
-  if unknown:
-    raise app.UsageError(f"Unknown metrics {sorted(unknown)}; choose from "
-                         f"{sorted(suite.BY_NAME)}.")
+  metrics = suite.by_names(_METRICS.value)
   real, fake = (image_sets.load(p, _NUM_SAMPLES.value) for p in argv[1:])
   # Built on first use: pixel metrics need no Inception (nor its weights).
   make_extractor = features.factory(_INCEPTION_WEIGHTS.value,
                                     batch_size=_BATCH_SIZE.value,
                                     resize=_RESIZE.value)
   sets = suite.SampleSets(real, fake, make_extractor, seed=_SEED.value)
-  scores = suite.evaluate(sets, [suite.BY_NAME[m] for m in _METRICS.value])
+  scores = suite.evaluate(sets, metrics)
   print(json.dumps(scores))
 
 
 if __name__ == "__main__":
-  app.run(main)
+  console.run(main)

@@ -2,7 +2,7 @@ r"""Labels the images of a run's train set whose label was withheld, for a
 run on the inferred labels (S²GAN; Lucic et al. 2019).
 
   python -m ganjax.infer_labels --workdir=DIR --out=labels.npy \
-      [--method=probe|head]
+      [--method=probe|head] [--step=N|best [--metric=fid]]
 
 `probe` (S²GAN) fits a linear classifier on D's features of the labeled
 images (train the run with GAN.terms = [@terms.Rotation()] and
@@ -19,6 +19,7 @@ from absl import flags
 import numpy as np
 
 from ganjax import console
+from ganjax import step_flags
 from ganjax.run import registry  # pylint: disable=unused-import
 from ganjax.run import run_dir
 
@@ -35,10 +36,11 @@ def main(argv):
   console.setup()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  labels = run_dir.inferred_train_labels(_WORKDIR.value, _METHOD.value)
+  labels = run_dir.inferred_train_labels(
+      _WORKDIR.value, _METHOD.value, step_flags.chosen_step(_WORKDIR.value))
   np.save(_OUT.value, labels)
   print(f"Wrote {len(labels)} labels to {_OUT.value}.")
 
 
 if __name__ == "__main__":
-  app.run(main)
+  console.run(main)

@@ -65,11 +65,7 @@ def main(argv):
   except preemption.Preempted as e:
     logging.warning("%s", e)
     sys.exit(e.exit_code)
-  except (guard.DivergedError, checkpoint.DiskFullError,
-          config.ConfigChangedError, run_lock.WorkdirInUseError) as e:
-    logging.error("%s", e)
-    sys.exit(1)
 
 
 if __name__ == "__main__":
-  app.run(main)
+  console.run(main, errors=(guard.DivergedError, run_lock.WorkdirInUseError))

@@ -3,7 +3,8 @@ latent interpolations as a PNG strip or a GIF, or a style-mixing grid.
 
   python -m ganjax.sample --workdir=DIR --num_samples=N --out=FILE.npz \
       [--grid=GRID.png] [--seed=S] [--use_ema=true|false] [--label=K] \
-      [--truncation=T | --truncation_psi=PSI] [--standing_stats=M]
+      [--truncation=T | --truncation_psi=PSI] [--standing_stats=M] \
+      [--step=N|best [--metric=fid]]
   python -m ganjax.sample --workdir=DIR --interpolate=A:B[,C:D...] \
       --out=STRIP.png|ANIMATION.gif [--steps=8] [--spherical | --space=w] \
       [--label=K] [--truncation_psi=PSI]
@@ -22,7 +23,7 @@ on top, the row seeds' on the left, and in each cell the row seed's ws with
 the layers --mix_styles taken from the column seed. StyleGAN2's noise
 inputs are drawn once per interpolation or grid, so its images differ only
 by their latents. The model is rebuilt from `<workdir>/config.gin` and the
-latest checkpoint.
+checkpoint --step chooses: by default the newest that restores.
 """
 
 from ganjax import quiet_tensorflow  # pylint: disable=unused-import  # First.
@@ -31,6 +32,7 @@ from absl import flags
 import numpy as np
 
 from ganjax import console
+from ganjax import step_flags
 from ganjax.core import sampling
 from ganjax.run import image_files
 from ganjax.run import registry  # pylint: disable=unused-import
@@ -111,7 +113,7 @@ def _load_images(what: str):
   """(GAN, state, use_ema) of the run, for `what` (drawing images)."""
   exp, gan, state, use_ema = run_dir.load_for_sampling(
       _WORKDIR.value, _SEED.value, _USE_EMA.value, _STANDING_STATS.value,
-      _TRUNCATION_PSI.value)
+      _TRUNCATION_PSI.value, step_flags.chosen_step(_WORKDIR.value))
   if not exp.data.spec.is_image:
     raise app.UsageError(f"{what} draws images; this model makes vectors.")
   run_dir.check_label(gan, _LABEL.value)
@@ -162,7 +164,7 @@ def _draw() -> str:
   arrays = run_dir.draw_from_run(
       _WORKDIR.value, _NUM_SAMPLES.value, _SEED.value, _USE_EMA.value,
       _LABEL.value, _TRUNCATION.value, _STANDING_STATS.value,
-      _TRUNCATION_PSI.value)
+      _TRUNCATION_PSI.value, step_flags.chosen_step(_WORKDIR.value))
   np.savez(_OUT.value, **arrays)
   out = arrays["samples"]
   if _GRID.value:
@@ -176,18 +178,15 @@ def main(argv):
   console.setup()
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  try:
-    if _MIX_ROWS.value:
-      written = _style_mixing()
-    elif _INTERPOLATE.value:
-      written = _interpolate()
-    else:
-      written = _draw()
-  except ValueError as e:
-    raise app.UsageError(str(e)) from e
+  if _MIX_ROWS.value:
+    written = _style_mixing()
+  elif _INTERPOLATE.value:
+    written = _interpolate()
+  else:
+    written = _draw()
   print(f"Wrote {written} to {_OUT.value}"
         + (f" and {_GRID.value}" if _GRID.value else ""))
 
 
 if __name__ == "__main__":
-  app.run(main)
+  console.run(main)

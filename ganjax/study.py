@@ -20,7 +20,6 @@ from absl import logging
 
 from ganjax import console
 from ganjax.run import checkpoint
-from ganjax.run import config
 from ganjax.run import preemption
 from ganjax.run import registry  # pylint: disable=unused-import
 from ganjax.studies import report
@@ -52,12 +51,9 @@ def main(argv):
     except preemption.Preempted as e:
       logging.warning("%s", e)
       sys.exit(e.exit_code)
-    except config.ConfigChangedError as e:
-      logging.error("%s", e)
-      sys.exit(1)
   for path in report.write(study, _WORKDIR.value):
     console.info("Wrote %s", path)
 
 
 if __name__ == "__main__":
-  app.run(main)
+  console.run(main)

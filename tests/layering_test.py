@@ -3,8 +3,9 @@
 ganjax's layers, bottom up: `ops` (backend workarounds), `models`, `data`,
 `metrics`, `core` (the GAN math), `run` (the machinery of a training run),
 `studies`, and the commands at the top (`ganjax/*.py`, with `console.py`,
-which any layer may use to talk to the person at the console, and
-`quiet_tensorflow.py`, which the commands import first). This test
+which any layer may use to talk to the person at the console,
+`quiet_tensorflow.py`, which the commands import first, and `step_flags.py`,
+the flags of the commands that read a checkpoint). This test
 reads every module's imports, the ones inside functions too, and fails on
 any that goes up or sideways.
 """
@@ -84,7 +85,7 @@ def test_console_imports_nothing_of_ganjax():
 
 def test_every_module_is_in_a_room_or_a_command():
   flat = {p.stem for p in _PACKAGE.glob("*.py")} - {
-      "__init__", "console", "quiet_tensorflow"}
+      "__init__", "console", "quiet_tensorflow", "step_flags"}
   commands = {"main", "sample", "evaluate", "fid", "study", "infer_labels",
               "components"}
   assert flat <= commands, (f"{sorted(flat - commands)} sit in ganjax/ "

@@ -5,6 +5,7 @@ started concurrently.
 """
 
 import os
+import shutil
 
 import gin
 import jax
@@ -18,6 +19,7 @@ from ganjax.run import config
 from ganjax.run import experiment as experiment_lib
 from ganjax.run import image_files
 from ganjax.run import run_dir
+from ganjax.run import scores_file
 
 from tests import paths
 from tests import workdirs
@@ -261,3 +263,42 @@ def test_interpolation_gif_keeps_the_class(runs, clean_gin):
   gif.seek(2)
   np.testing.assert_allclose(np.asarray(gif.convert("L")),
                              frames[0, 2, ..., 0], atol=2)
+
+
+def test_step_chooses_the_checkpoint_and_damaged_ones_are_skipped(
+    runs, clean_gin, tmp_path):
+  workdir = str(tmp_path / "run")
+  shutil.copytree(runs["digits"], workdir)
+  workdirs.train_in_process(workdir, [os.path.join(workdir, "config.gin")],
+                            ["train.checkpoint_every = 1"], num_steps=4)
+  workdirs.damage_checkpoint(workdir, 4)
+  # The command as a user runs it: the newest readable checkpoint (it died
+  # with a raw OCDBT traceback); a missing step is one clear line.
+  newest = workdirs.start("ganjax.sample", [
+      f"--workdir={workdir}", "--num_samples=3", f"--out={tmp_path}/a.npz"])
+  missing = workdirs.start("ganjax.sample", [
+      f"--workdir={workdir}", "--num_samples=3", "--step=9",
+      f"--out={tmp_path}/b.npz"])
+  at = {}
+  for step in (2, 3):
+    gin.clear_config()
+    at[step] = run_dir.draw_from_run(workdir, 3, step=step)["samples"]
+  assert np.abs(at[2].astype(int) - at[3].astype(int)).max() > 0
+  rc, log = workdirs.finish(newest)
+  assert rc == 0, log[-5000:]
+  assert "Checkpoint of step 4 cannot be read" in log
+  with np.load(tmp_path / "a.npz") as data:
+    np.testing.assert_array_equal(data["samples"], at[3])
+  rc, log = workdirs.finish(missing)
+  assert rc == 1 and "Traceback" not in log
+  assert "Error: No checkpoint of step 9" in log and "[2, 3, 4]" in log
+  # --step=best: the step of the best score in scores.csv.
+  scores_file.append(workdir, 2, {"fid": 5.0, "inception_score": 1.0})
+  scores_file.append(workdir, 3, {"fid": 7.0, "inception_score": 2.0})
+  assert run_dir.chosen_step(workdir, "best") == 2
+  assert run_dir.chosen_step(workdir, "best", "inception_score") == 3
+  assert run_dir.chosen_step(workdir, "3") == 3
+  with pytest.raises(ValueError, match="no 'kid' scores"):
+    run_dir.chosen_step(workdir, "best", "kid")
+  with pytest.raises(ValueError, match="a step number or 'best'"):
+    run_dir.chosen_step(workdir, "latest")

@@ -4,7 +4,7 @@ as processes, and reading back the workdirs that runs wrote."""
 import os
 import subprocess
 import sys
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import gin
 import jax
@@ -30,12 +30,15 @@ def train_in_process(workdir: str, gin_files: Sequence[str],
     gin.clear_config()
 
 
-def start(module: str, args: Sequence[str]) -> subprocess.Popen:
-  """`python -m module args` from the repository, on the CPU, started (each
-  such process imports TensorFlow through clu: start several at once)."""
+def start(module: str, args: Sequence[str],
+          env: Mapping[str, str] | None = None) -> subprocess.Popen:
+  """`python -m module args` from the repository, on the CPU, with `env`
+  added to the environment, started (each such process imports TensorFlow
+  through clu: start several at once)."""
   return subprocess.Popen(
       [sys.executable, "-m", module, *args], cwd=paths.REPO,
-      env={**os.environ, "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3"},
+      env={**os.environ, "JAX_PLATFORMS": "cpu", "TF_CPP_MIN_LOG_LEVEL": "3",
+           **(env or {})},
       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -61,3 +64,13 @@ def final_state(workdir: str):
     return jax.device_get(run_dir.load_run(workdir)[1])
   finally:
     gin.clear_config()
+
+
+def damage_checkpoint(workdir: str, step: int) -> None:
+  """Cuts the largest file of the checkpoint of `step` in half, as a crash
+  or a full disk after the write would leave it."""
+  files = [os.path.join(root, name) for root, _, names in os.walk(
+      os.path.join(workdir, "checkpoints", str(step))) for name in names]
+  largest = max(files, key=os.path.getsize)
+  with open(largest, "r+b") as f:
+    f.truncate(os.path.getsize(largest) // 2)

@@ -181,14 +181,18 @@ def _source(name: str, tfds_split: str, data_dir: str | None):
   try:
     return tfds.data_source(info.tfds_name, split=tfds_split,
                             data_dir=data_dir, download=False)
+  # For data that are not prepared the installed TFDS raises errors of many
+  # kinds: a KeyError on its empty splits where it found the builder's
+  # metadata but no files (cifar10 in the default directory) among them.
   except (tfds.core.registered.DatasetNotFoundError, AssertionError,
-          FileNotFoundError, NotImplementedError) as error:
-    if tfds.builder(info.tfds_name, data_dir=data_dir).is_prepared():
-      raise ValueError(
-          f"{name!r} is prepared, but not as array_record, which ganjax "
-          f"reads without TensorFlow; prepare it again with `python -m "
-          f"ganjax.data.prepare --dataset={name}`.") from error
-    raise FileNotFoundError(missing_message(name, data_dir)) from error
+          FileNotFoundError, NotImplementedError, KeyError) as error:
+    if not tfds.builder(info.tfds_name, data_dir=data_dir).is_prepared():
+      raise FileNotFoundError(missing_message(name, data_dir)) from error
+    raise ValueError(
+        f"{name!r} is prepared, but its split {tfds_split!r} cannot be read "
+        f"as array_record, which ganjax reads without TensorFlow ("
+        f"{type(error).__name__}: {error}); prepare it again with `python -m "
+        f"ganjax.data.prepare --dataset={name}`.") from error
 
 
 @functools.lru_cache(maxsize=4)

@@ -17,7 +17,6 @@ import os
 import struct
 import tempfile
 
-from absl import app
 from absl import flags
 import tensorflow_datasets as tfds
 
@@ -118,4 +117,4 @@ if __name__ == "__main__":
   flags.DEFINE_string("source_dir", None, "Local files: the original .gz "
                       "files (mnist), or Debian's Fashion-MNIST (default "
                       f"{DEBIAN_FASHION_MNIST}).")
-  app.run(main)
+  console.run(main)

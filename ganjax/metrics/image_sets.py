@@ -16,6 +16,10 @@ def load(path: str, num_samples: int | None = None) -> np.ndarray:
     if not files:
       raise FileNotFoundError(f"No images ({', '.join(image_folder.EXTENSIONS)}"
                               f") in {path}.")
+    bad = image_folder.unreadable(files)
+    if bad:
+      raise ValueError(f"{len(bad)} images in {path} cannot be read: "
+                       f"{image_folder.listed(bad)}. Remove or replace them.")
     images = []
     for name in files:
       with Image.open(name) as image:
@@ -29,8 +33,8 @@ def load(path: str, num_samples: int | None = None) -> np.ndarray:
     with np.load(path) as data:
       key = next((k for k in ("samples", "images") if k in data), None)
       if key is None:
-        raise KeyError(f"{path} holds {list(data)}, but neither `samples` nor "
-                       "`images`.")
+        raise ValueError(f"{path} holds {list(data)}, but neither `samples` "
+                         "nor `images`.")
       images = data[key][:num_samples]
     inception_input.check_images(images)
     return images

@@ -159,6 +159,26 @@ BY_NAME: dict[str, Metric] = {
     "digits": digit_classes}
 
 
+def by_names(names: list[str]) -> list[Metric]:
+  """The metrics of `BY_NAME` called `names`, or an error listing them."""
+  unknown = sorted(set(names) - set(BY_NAME))
+  if unknown:
+    raise ValueError(f"Unknown metrics {unknown}; choose from "
+                     f"{sorted(BY_NAME)}.")
+  return [BY_NAME[name] for name in names]
+
+
+# Scores where higher is better; every other score is better lower (FID,
+# KID, reverse KL, MS-SSIM, sliced Wasserstein).
+HIGHER_IS_BETTER = ("inception_score", "modes", "high_quality", "precision",
+                    "recall", "density", "coverage")
+
+
+def higher_is_better(score: str) -> bool:
+  """Whether a larger `score` (a metric's output, or its `_std`) is better."""
+  return score.removesuffix("_std") in HIGHER_IS_BETTER
+
+
 def evaluate(sets: SampleSets, metrics: list[Metric]) -> dict[str, float]:
   """All scores of `metrics` on `sets`, merged into one dict."""
   scores = {}

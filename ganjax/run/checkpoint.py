@@ -196,15 +196,17 @@ def _is_transient(error: BaseException) -> bool:
 
 
 def restore_readable(checkpoints: ocp.CheckpointManager,
-                     template: state_lib.GANState
+                     template: state_lib.GANState, set_aside: bool = True
                      ) -> state_lib.GANState | None:
   """The newest checkpoint that restores, or None when there is none.
 
   Newer ones that fail to restore while an older one succeeds are damaged:
-  they are moved to `checkpoints_unreadable` beside the checkpoint folder,
-  with a warning. Errors of the moment (out of memory, I/O, timeouts) are
-  raised, not taken for damage. If none restores, nothing is moved and the
-  error names the likely cause (a config that no longer fits them).
+  with `set_aside` (training) they are moved to `checkpoints_unreadable`
+  beside the checkpoint folder, else (the commands that only read a run)
+  left in place; a warning names them either way. Errors of the moment (out
+  of memory, I/O, timeouts) are raised, not taken for damage. If none
+  restores, nothing is moved and the error names the likely cause (a config
+  that no longer fits them).
   """
   failures = []
   for step in sorted(checkpoints.all_steps(), reverse=True):
@@ -218,8 +220,13 @@ def restore_readable(checkpoints: ocp.CheckpointManager,
       failures.append((step, e))
       continue
     for bad_step, error in failures:
-      _set_aside(checkpoints, bad_step, error)
-    if failures:
+      if set_aside:
+        _set_aside(checkpoints, bad_step, error)
+      else:
+        logging.warning("Checkpoint of step %d cannot be read (%s: %s); "
+                        "read the one of step %d instead.", bad_step,
+                        type(error).__name__, str(error)[:300], step)
+    if failures and set_aside:
       checkpoints.reload()
     return state
   if failures:
@@ -230,6 +237,25 @@ def restore_readable(checkpoints: ocp.CheckpointManager,
         "changed since they were written, they no longer fit the model: run "
         "with the original config, or start a new --workdir.") from error
   return None
+
+
+def restore_step(checkpoints: ocp.CheckpointManager,
+                 template: state_lib.GANState,
+                 step: int) -> state_lib.GANState:
+  """The checkpoint of `step`, or an error naming the steps there are."""
+  steps = sorted(checkpoints.all_steps())
+  if step not in steps:
+    raise ValueError(f"No checkpoint of step {step} in "
+                     f"{checkpoints.directory}; it holds steps {steps}.")
+  try:
+    return restore(checkpoints, template, step)
+  except Exception as e:  # pylint: disable=broad-exception-caught
+    if _is_transient(e):
+      raise
+    raise ValueError(
+        f"The checkpoint of step {step} in {checkpoints.directory} cannot be "
+        f"read ({type(e).__name__}: {str(e)[:300]}); choose another of the "
+        f"steps {steps}.") from e
 
 
 def _set_aside(checkpoints: ocp.CheckpointManager, step: int,

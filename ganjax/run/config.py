@@ -13,6 +13,7 @@ import logging as std_logging
 import os
 import re
 import threading
+import tokenize
 from typing import Sequence
 
 from absl import logging
@@ -63,14 +64,30 @@ def parse(gin_files: Sequence[str], gin_bindings: Sequence[str]) -> None:
   root = std_logging.getLogger()
   root.addFilter(_not_gin_lookup_noise)
   try:
-    gin.parse_config_files_and_bindings(list(gin_files), list(gin_bindings))
+    # gin.parse_config_files_and_bindings, a file or binding at a time, so
+    # that a syntax error (gin's tokenizer names no file) is placed.
+    for path in gin_files:
+      _parse_source(gin.parse_config_file, path, f"the gin file {path} (or "
+                    "a file it includes)")
+    for binding in gin_bindings:
+      _parse_source(gin.parse_config, binding, f"the binding {binding!r}")
+    gin.finalize()
+  finally:
+    root.removeFilter(_not_gin_lookup_noise)
+
+
+def _parse_source(parse, source, where: str) -> None:
+  """`parse(source)`, its errors made ValueErrors that say `where` and, for
+  unknown names, what was probably meant."""
+  try:
+    parse(source)
+  except (SyntaxError, tokenize.TokenError) as e:
+    raise ValueError(f"Syntax error in {where}: {e}.") from e
   except ValueError as e:
     hint = _suggestion(str(e))
     if not hint:
       raise
     raise ValueError(f"{e}\n{hint}") from e
-  finally:
-    root.removeFilter(_not_gin_lookup_noise)
 
 
 def registered_configurables() -> dict[str, gin.config.Configurable]:

@@ -14,8 +14,6 @@ settings, so a data set, split and sample count is embedded once. Scores go to T
 `<workdir>/scores.csv`, one row per step, with the run's gin parameters.
 """
 
-import csv
-import fcntl
 import functools
 import hashlib
 import os
@@ -28,7 +26,6 @@ import gin
 import jax
 import numpy as np
 
-from ganjax import console
 from ganjax.core import sampling
 from ganjax.core import state as state_lib
 from ganjax.data import dataset as dataset_lib
@@ -37,10 +34,10 @@ from ganjax.metrics import suite
 from ganjax.metrics.inception import features
 from ganjax.metrics.inception import weights as inception_weights
 from ganjax.run import checkpoint
-from ganjax.run import config
 from ganjax.run import experiment as experiment_lib
 from ganjax.run import image_files
 from ganjax.run import run_dir
+from ganjax.run import scores_file
 
 Scores = dict[str, float]
 
@@ -157,67 +154,6 @@ def needs_inception() -> bool:
   return any(metric not in suite.PIXEL_METRICS for metric in metrics)
 
 
-def evaluated_steps(workdir: str) -> set[int]:
-  """Steps that already have a row in `<workdir>/scores.csv`."""
-  path = os.path.join(workdir, "scores.csv")
-  if not os.path.exists(path):
-    return set()
-  with open(path, newline="") as f:
-    return {int(row["step"]) for row in csv.DictReader(f)}
-
-
-def recorded_scores(workdir: str) -> list[dict[str, float]]:
-  """The run's rows of scores.csv, by step: the step and scores as numbers,
-  without the gin parameters (the columns with a dotted name)."""
-  path = os.path.join(workdir, "scores.csv")
-  if not os.path.exists(path):
-    return []
-  with open(path, newline="") as f:
-    rows = list(csv.DictReader(f))
-  return sorted(({k: float(v) for k, v in row.items() if "." not in k and v}
-                 for row in rows), key=lambda r: r["step"])
-
-
-def gin_parameters(workdir: str) -> dict[str, str]:
-  """The run's gin bindings: its operative config (defaults included), then
-  what is parsed now (the run's config.gin, which the training loop and
-  `ganjax.evaluate` both parse, and an evaluation's own bindings)."""
-  params = {}
-  path = os.path.join(workdir, "operative_config.gin")
-  if os.path.exists(path):
-    with open(path) as f:
-      params.update(config.bindings(f.read()))
-  params.update(config.bindings(gin.config_str()))
-  return params
-
-
-def append_scores(workdir: str, step: int, scores: Scores) -> None:
-  """Adds a row (step, scores, then the run's gin parameters) to scores.csv.
-
-  A row whose columns differ from the file's header rewrites the file with
-  the union of both, so adding a metric later keeps the old rows. The file
-  is replaced atomically, under a lock, so that the training loop and
-  `ganjax.evaluate` may write to one workdir.
-  """
-  path = os.path.join(workdir, "scores.csv")
-  row = {"step": step, **scores, **gin_parameters(workdir)}
-  with open(path + ".lock", "w") as lock:
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    rows = []
-    if os.path.exists(path):
-      with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    rows.append(row)
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    with tempfile.NamedTemporaryFile("w", dir=workdir, suffix=".csv",
-                                     newline="", delete=False) as f:
-      writer = csv.DictWriter(f, columns)
-      writer.writeheader()
-      writer.writerows(rows)
-    os.replace(f.name, path)
-  console.info("Scores of step %d: %s", step, console.scores_line(scores))
-
-
 def score_and_record(workdir: str, step: int, exp: experiment_lib.Experiment,
                      state: state_lib.GANState,
                      make_extractor: Callable[[], features.InceptionFeatures],
@@ -227,7 +163,7 @@ def score_and_record(workdir: str, step: int, exp: experiment_lib.Experiment,
   both record this way."""
   scores = evaluate(exp, state, make_extractor)
   if jax.process_index() == 0:
-    append_scores(workdir, step, scores)
+    scores_file.append(workdir, step, scores)
   writer.write_scalars(step, scores)
   writer.flush()
   return scores
@@ -236,21 +172,31 @@ def score_and_record(workdir: str, step: int, exp: experiment_lib.Experiment,
 def evaluate_new_checkpoints(
     workdir: str, exp: experiment_lib.Experiment,
     make_extractor: Callable[[], features.InceptionFeatures],
-    writer: metric_writers.MetricWriter) -> list[int]:
-  """Scores every checkpoint of `workdir` not in scores.csv; returns steps."""
+    writer: metric_writers.MetricWriter,
+    unreadable: set[int] | None = None) -> list[int]:
+  """Scores every checkpoint of `workdir` not in scores.csv; returns steps.
+
+  Checkpoints that cannot be read are skipped with a warning and added to
+  `unreadable`; those already in it are skipped silently (a --continuous
+  evaluation warns once).
+  """
   manager = checkpoint.manager(workdir, create=False)
   template = jax.eval_shape(exp.init_state)
+  unreadable = set() if unreadable is None else unreadable
   scored = []
   try:
-    for step in sorted(set(manager.all_steps()) - evaluated_steps(workdir)):
+    for step in sorted(set(manager.all_steps()) - scores_file.steps(workdir)
+                       - unreadable):
       try:
-        state = checkpoint.restore(manager, template, step)
-      except (FileNotFoundError, ValueError):
+        state = checkpoint.restore_step(manager, template, step)
+      except ValueError as e:
         manager.reload()
         if step in manager.all_steps():
-          raise
-        # Deleted by the run's max_to_keep while it was being read.
-        logging.warning("Checkpoint %d disappeared before it was read.", step)
+          logging.warning("%s Skipped it.", e)
+          unreadable.add(step)
+        else:  # Deleted by the run's max_to_keep while it was being read.
+          logging.warning("Checkpoint %d disappeared before it was read.",
+                          step)
         continue
       score_and_record(workdir, step, exp, state, make_extractor, writer)
       scored.append(step)

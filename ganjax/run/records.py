@@ -18,6 +18,7 @@ from ganjax.run import config
 from ganjax.run import evaluation
 from ganjax.run import experiment as experiment_lib
 from ganjax.run import sample_evaluators
+from ganjax.run import scores_file
 from ganjax.run import settings as settings_lib
 
 
@@ -91,7 +92,7 @@ class Run:
     if sample and not os.path.exists(
         sample_evaluators.sample_path(self.workdir, done)):
       self.samples(done, state)
-    if evaluate and done not in evaluation.evaluated_steps(self.workdir):
+    if evaluate and done not in scores_file.steps(self.workdir):
       self.evaluate(done, state)
 
   def samples(self, done: int, state: state_lib.GANState) -> None:

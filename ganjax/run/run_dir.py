@@ -18,6 +18,7 @@ from ganjax.run import config
 from ganjax.run import experiment as experiment_lib
 from ganjax.run import image_files
 from ganjax.run import partitioning
+from ganjax.run import scores_file
 
 
 def load_experiment(workdir: str, gin_files: Sequence[str] = (),
@@ -37,25 +38,54 @@ def load_experiment(workdir: str, gin_files: Sequence[str] = (),
   return experiment_lib.make_experiment()
 
 
-def load_run(workdir: str) -> tuple[experiment_lib.Experiment,
-                                     state_lib.GANState]:
-  """The experiment and latest train state of a run directory.
+def chosen_step(workdir: str, step: str | None,
+                metric: str = "fid") -> int | None:
+  """The checkpoint a command reads, from its `--step`: None (the newest
+  that restores), a step number, or "best": the step of the best `metric`
+  in the run's scores.csv."""
+  if step is None:
+    return None
+  if step == "best":
+    best = scores_file.best(workdir, metric)
+    if best is None:
+      raise ValueError(f"--step=best: {workdir}/scores.csv has no {metric!r} "
+                       "scores; evaluate the run (python -m ganjax.evaluate) "
+                       "or name a step.")
+    return int(best["step"])
+  if not step.isdigit():
+    raise ValueError(f"--step takes a step number or 'best', got {step!r}.")
+  return int(step)
+
+
+def restore_state(workdir: str, exp: experiment_lib.Experiment,
+                  step: int | None = None) -> state_lib.GANState:
+  """The train state of `exp` saved in `workdir` at `step`, by default the
+  newest checkpoint that restores (damaged newer ones are named in a
+  warning and left in place).
 
   The state is restored replicated onto this machine's devices, whatever
   the devices and hosts that wrote it.
   """
-  exp = load_experiment(workdir)
   template = partitioning.make(fsdp=1).abstract(
       jax.eval_shape(exp.init_state))
   manager = checkpoint.manager(workdir, create=False)
   try:
-    state = checkpoint.restore(manager, template)
+    state = (checkpoint.restore_readable(manager, template, set_aside=False)
+             if step is None else
+             checkpoint.restore_step(manager, template, step))
   finally:
     manager.close()
   if state is None:
     raise FileNotFoundError(f"No checkpoint in {workdir}/checkpoints; the run "
                             "has not saved one yet.")
-  return exp, state
+  return state
+
+
+def load_run(workdir: str, step: int | None = None
+             ) -> tuple[experiment_lib.Experiment, state_lib.GANState]:
+  """The experiment and train state (`restore_state`) of a run directory."""
+  exp = load_experiment(workdir)
+  return exp, restore_state(workdir, exp, step)
 
 
 def num_steps() -> int:
@@ -65,13 +95,15 @@ def num_steps() -> int:
 
 def load_for_sampling(workdir: str, seed: int = 0,
                       use_ema: bool | None = None, standing_stats: int = 0,
-                      truncation_psi: float | None = None
+                      truncation_psi: float | None = None,
+                      step: int | None = None
                       ) -> tuple[Any, gan_lib.GAN, state_lib.GANState, bool]:
-  """(experiment, sampling GAN, state, use_ema) of the run in `workdir`:
-  EMA weights by default when kept, G's batch-norm statistics recomputed
-  over `standing_stats` samples (from `seed`) if > 0, and StyleGAN2's
-  truncation by `truncation_psi` if given."""
-  exp, state = load_run(workdir)
+  """(experiment, sampling GAN, state, use_ema) of the run in `workdir` at
+  `step` (`restore_state`): EMA weights by default when kept, G's
+  batch-norm statistics recomputed over `standing_stats` samples (from
+  `seed`) if > 0, and StyleGAN2's truncation by `truncation_psi` if
+  given."""
+  exp, state = load_run(workdir, step)
   gan = sampling.with_truncation_psi(exp.sampling_gan(state), truncation_psi)
   use_ema = state.ema_params is not None if use_ema is None else use_ema
   if standing_stats:
@@ -95,8 +127,8 @@ def draw_from_run(workdir: str, num_samples: int, seed: int = 0,
                   use_ema: bool | None = None, label: int | None = None,
                   truncation: float | None = None,
                   standing_stats: int = 0,
-                  truncation_psi: float | None = None
-                  ) -> dict[str, np.ndarray]:
+                  truncation_psi: float | None = None,
+                  step: int | None = None) -> dict[str, np.ndarray]:
   """`ganjax.sample`'s arrays from the run in `workdir`: `samples` (uint8
   images or float32 vectors), and `labels` for a class-conditional model.
   The arguments are the command's flags of the same names.
@@ -104,8 +136,8 @@ def draw_from_run(workdir: str, num_samples: int, seed: int = 0,
   Raises:
     ValueError: for a label the model cannot take.
   """
-  exp, gan, state, use_ema = load_for_sampling(workdir, seed, use_ema,
-                                               standing_stats, truncation_psi)
+  exp, gan, state, use_ema = load_for_sampling(
+      workdir, seed, use_ema, standing_stats, truncation_psi, step)
   check_label(gan, label)
   rng = jax.random.key(seed)
   label_rng = jax.random.split(rng)[0]
@@ -121,11 +153,12 @@ def draw_from_run(workdir: str, num_samples: int, seed: int = 0,
   return {"samples": out, **arrays}
 
 
-def inferred_train_labels(workdir: str, method: str) -> np.ndarray:
+def inferred_train_labels(workdir: str, method: str,
+                          step: int | None = None) -> np.ndarray:
   """The train labels of the run in `workdir`, its withheld ones inferred by
   `method`: "probe" (a linear probe on D's features, S²GAN) or "head" (D's
-  class head, S3GAN)."""
-  exp, state = load_run(workdir)
+  class head, S3GAN), from the checkpoint of `step` (`restore_state`)."""
+  exp, state = load_run(workdir, step)
   labels = getattr(exp.data, "labels", None)
   if labels is None or not (labels < 0).any():
     raise ValueError(f"The train set of {workdir} has no withheld labels "

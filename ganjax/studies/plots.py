@@ -14,6 +14,7 @@ from typing import Sequence
 import matplotlib
 import numpy as np
 
+from ganjax.metrics import suite
 from ganjax.studies import results
 
 matplotlib.use("Agg")
@@ -61,7 +62,7 @@ def budget(rows: Sequence[dict], metric: str, path: str) -> bool:
   values = _by_model(rows, f"best_{metric}")
   if not values:
     return False
-  higher = results.higher_is_better(metric)
+  higher = suite.higher_is_better(metric)
   fig, ax = plt.subplots(figsize=(5, 4))
   for model in values:
     curve = results.expected_best(values[model], higher)

@@ -11,19 +11,9 @@ from typing import Sequence
 
 import numpy as np
 
-from ganjax.run import evaluation
+from ganjax.run import scores_file
 from ganjax.studies import runner
 from ganjax.studies import spec as spec_lib
-
-# Scores where higher is better; every other score is better lower (FID,
-# KID, reverse KL, MS-SSIM, sliced Wasserstein).
-HIGHER_IS_BETTER = ("inception_score", "modes", "high_quality", "precision",
-                    "recall", "density", "coverage")
-
-
-def higher_is_better(metric: str) -> bool:
-  return metric.removesuffix("_std") in HIGHER_IS_BETTER
-
 
 def collect(study: spec_lib.Study, workdir: str) -> list[dict]:
   """One row per trial (in study order), scores empty where none exist."""
@@ -33,15 +23,14 @@ def collect(study: spec_lib.Study, workdir: str) -> list[dict]:
     row = {"trial": trial.name, "setting": trial.setting, "seed": trial.seed,
            "status": "pending" if status is None else status.split(":")[0],
            "model": study.model(trial), **trial.values}
-    evaluations = evaluation.recorded_scores(runner.trial_dir(workdir, trial))
+    trial_dir = runner.trial_dir(workdir, trial)
+    evaluations = scores_file.rows(trial_dir)
     if evaluations:
       final = evaluations[-1]
       row["final_step"] = int(final["step"])
       row.update({f"final_{k}": v for k, v in final.items() if k != "step"})
-      scored = [e for e in evaluations if study.metric in e]
-      if scored:
-        pick = max if higher_is_better(study.metric) else min
-        best = pick(scored, key=lambda e: e[study.metric])
+      best = scores_file.best(trial_dir, study.metric)
+      if best:
         row[f"best_{study.metric}"] = best[study.metric]
         row["best_step"] = int(best["step"])
     rows.append(row)

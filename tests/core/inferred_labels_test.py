@@ -92,13 +92,16 @@ def test_probe_labels_the_withheld_digits(pretrained, tmp_path):
   assert not data.spec.partially_labeled
 
 
-def test_head_needs_a_class_head(pretrained):
+def test_head_needs_a_class_head_and_steps_must_exist(pretrained):
   gin.clear_config()
   with pytest.raises(ValueError, match="no class head"):
     run_dir.inferred_train_labels(pretrained, "head")
   gin.clear_config()
   with pytest.raises(ValueError, match="method must be"):
     run_dir.inferred_train_labels(pretrained, "kmeans")
+  gin.clear_config()
+  with pytest.raises(ValueError, match=r"No checkpoint of step 7 .*\[60\]"):
+    run_dir.inferred_train_labels(pretrained, "probe", step=7)  # --step=7
   gin.clear_config()
 
 

@@ -1,5 +1,7 @@
 """Tests of ganjax.data.catalog on TFDS mock data (no download, no TF)."""
 
+import types
+
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -131,6 +133,31 @@ def test_missing_dataset_names_it_and_the_fix(tmp_path):
   assert "'fashion_mnist'" in message and str(tmp_path) in message
   assert "apt-get install dataset-fashion-mnist" in message
   assert "python -m ganjax.data.prepare --dataset=fashion_mnist" in message
+
+
+def test_unprepared_dataset_in_the_default_dir_names_it_and_the_fix(
+    tmp_path, monkeypatch):
+  # In TFDS's default directory (no data_dir) the installed TFDS raises a
+  # KeyError on cifar10's empty splits, which reached users as a traceback.
+  monkeypatch.setattr(tfds.core.constants, "DATA_DIR", str(tmp_path))
+  with pytest.raises(FileNotFoundError) as error:
+    catalog.tfds_dataset(0, name="cifar10")
+  message = str(error.value)
+  assert "'cifar10'" in message and str(tmp_path) in message
+  assert "python -m ganjax.data.prepare --dataset=cifar10" in message
+
+
+def test_a_tfrecord_preparation_is_named(monkeypatch):
+  def tfrecord_only(*args, **kwargs):
+    raise NotImplementedError("Random access data source for file format "
+                              "FileFormat.TFRECORD is not supported.")
+  monkeypatch.setattr(catalog.tfds, "data_source", tfrecord_only)
+  monkeypatch.setattr(catalog.tfds, "builder", lambda *a, **k: types.
+                      SimpleNamespace(is_prepared=lambda: True))
+  with pytest.raises(ValueError, match=r"'cifar10' is prepared, but its split "
+                     r"'train' cannot be read as array_record.*python -m "
+                     r"ganjax.data.prepare --dataset=cifar10"):
+    catalog.tfds_dataset(0, name="cifar10")
 
 
 @pytest.mark.parametrize("kwargs,match", [

@@ -41,10 +41,13 @@ def test_bad_sets_name_the_problem(tmp_path):
   with pytest.raises(ValueError, match="different sizes"):
     image_sets.load(str(tmp_path))
   np.savez(tmp_path / "x.npz", pictures=_images())
-  with pytest.raises(KeyError, match="neither `samples` nor `images`"):
+  with pytest.raises(ValueError, match="neither `samples` nor `images`"):
     image_sets.load(str(tmp_path / "x.npz"))
   np.savez(tmp_path / "f.npz", samples=_images().astype(np.float32))
   with pytest.raises(ValueError, match="uint8"):
     image_sets.load(str(tmp_path / "f.npz"))
   with pytest.raises(FileNotFoundError, match="neither a folder"):
     image_sets.load(str(tmp_path / "missing"))
+  (tmp_path / "c.png").write_text("not an image")
+  with pytest.raises(ValueError, match="1 images in .* cannot be read: .*c.png"):
+    image_sets.load(str(tmp_path))

@@ -90,6 +90,21 @@ def test_short_names_cover_the_metrics():
                                 "swd", "digits"}
 
 
+def test_metrics_by_name_and_unknown_names(clean_gin):
+  assert suite.by_names(["kid", "fid"]) == [suite.kid, suite.fid]
+  with pytest.raises(ValueError, match=r"Unknown metrics \['fdi'\]; choose "
+                     "from"):
+    suite.by_names(["fid", "fdi"])  # ganjax.fid --metrics=fid,fdi
+
+
+def test_higher_is_better_for_scores_and_their_std():
+  assert suite.higher_is_better("precision")
+  assert suite.higher_is_better("modes")
+  assert suite.higher_is_better("inception_score_std")
+  assert not suite.higher_is_better("fid")
+  assert not suite.higher_is_better("reverse_kl")
+
+
 def test_inception_score_leaves_out_the_bias_unless_asked(fake_inception):
   sets = suite.SampleSets(_images(0), _images(1), lambda: fake_inception)
   logits = fake_inception(_images(1))

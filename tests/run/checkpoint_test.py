@@ -14,6 +14,8 @@ import pytest
 from ganjax.core import state as state_lib
 from ganjax.run import checkpoint
 
+from tests import workdirs
+
 
 def _state(step, size=64):
   params = {"w": jnp.full((size,), float(step))}
@@ -68,18 +70,9 @@ def test_no_space_from_the_writer_becomes_disk_full_error(tmp_path,
   checkpoint.finish(manager)
 
 
-def _largest_file(directory):
-  files = [os.path.join(root, f) for root, _, names in os.walk(directory)
-           for f in names]
-  return max(files, key=os.path.getsize)
-
-
 def test_a_damaged_latest_checkpoint_is_set_aside(tmp_path, caplog):
   workdir = str(tmp_path)
-  _save_steps(workdir, [1, 2], size=4096)
-  damaged = _largest_file(tmp_path / "checkpoints" / "2")
-  with open(damaged, "r+b") as f:
-    f.truncate(os.path.getsize(damaged) // 2)
+  _damaged_latest(tmp_path)
   manager = checkpoint.manager(workdir)
   restored = checkpoint.restore_readable(manager, _state(0, size=4096))
   assert int(restored.step) == 1
@@ -88,6 +81,39 @@ def test_a_damaged_latest_checkpoint_is_set_aside(tmp_path, caplog):
   checkpoint.finish(manager)
   assert os.listdir(tmp_path / "checkpoints_unreadable") == ["2"]
   assert "Checkpoint of step 2 cannot be read" in caplog.text
+
+
+def _damaged_latest(tmp_path):
+  """A workdir with checkpoints 1 and 2, the file of 2 cut in half."""
+  _save_steps(str(tmp_path), [1, 2], size=4096)
+  workdirs.damage_checkpoint(str(tmp_path), 2)
+
+
+def test_readers_skip_a_damaged_checkpoint_and_leave_it(tmp_path, caplog):
+  _damaged_latest(tmp_path)
+  manager = checkpoint.manager(str(tmp_path), create=False)
+  restored = checkpoint.restore_readable(manager, _state(0, size=4096),
+                                         set_aside=False)
+  manager.close()
+  assert int(restored.step) == 1
+  assert sorted(os.listdir(tmp_path / "checkpoints")) == ["1", "2"]
+  assert not os.path.exists(tmp_path / "checkpoints_unreadable")
+  assert ("Checkpoint of step 2 cannot be read" in caplog.text
+          and "read the one of step 1 instead" in caplog.text)
+
+
+def test_a_chosen_step_restores_or_names_the_steps_there_are(tmp_path):
+  _damaged_latest(tmp_path)
+  manager = checkpoint.manager(str(tmp_path), create=False)
+  template = _state(0, size=4096)
+  assert int(checkpoint.restore_step(manager, template, 1).step) == 1
+  with pytest.raises(ValueError, match=r"No checkpoint of step 3 .* holds "
+                     r"steps \[1, 2\]"):
+    checkpoint.restore_step(manager, template, 3)
+  with pytest.raises(ValueError, match=r"step 2 .* cannot be read .*choose "
+                     r"another of the steps \[1, 2\]"):
+    checkpoint.restore_step(manager, template, 2)
+  manager.close()
 
 
 def test_no_readable_checkpoint_moves_nothing(tmp_path):

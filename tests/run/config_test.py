@@ -42,6 +42,17 @@ def test_a_name_far_from_any_points_to_the_registry(clean_gin):
     config.parse(["base.gin"], ["qqqqqqqq.x = 1"])
 
 
+def test_syntax_errors_name_the_file_or_binding(clean_gin, tmp_path):
+  path = tmp_path / "bad.gin"
+  path.write_text("train.num_steps = (\n")  # Gin's tokenizer names no file.
+  with pytest.raises(ValueError, match=f"Syntax error in the gin file {path}"):
+    config.parse([str(path)], [])
+  gin.clear_config()
+  with pytest.raises(ValueError, match="Syntax error in the binding "
+                     "'train.log_every = '"):
+    config.parse(["base.gin"], ["train.num_steps = 3", "train.log_every = "])
+
+
 def test_missing_required_value_is_named(clean_gin, tmp_path):
   from ganjax.run import train  # pylint: disable=g-import-not-at-top
   config.parse(["base.gin", "datasets/ring.gin"], [])

@@ -5,7 +5,6 @@ network's parity is tested in tests/metrics/inception/network_test.py and the
 commands end to end in tests/evaluate_test.py.
 """
 
-import concurrent.futures
 import csv
 import os
 
@@ -109,14 +108,6 @@ def test_draws_are_averaged(run, fake_inception):
   assert three["fid"] != one["fid"]
 
 
-def test_append_scores_keeps_old_rows_when_metrics_change(run):
-  workdir = run[0]
-  evaluation.append_scores(workdir, 5, {"ms_ssim": 0.3})
-  rows = _rows(workdir)
-  assert [r["step"] for r in rows][-1] == "5"
-  assert rows[0]["ms_ssim"] == "" and rows[-1]["fid"] == ""
-
-
 def test_real_images_are_uint8_in_a_fixed_order(run):
   exp = run[1]
   images = evaluation.real_images(exp.data, 30, seed=0, batch_size=7)
@@ -146,12 +137,3 @@ def test_more_samples_than_real_images_is_refused(run, fake_inception):
   with pytest.raises(ValueError, match="exceeds"):
     evaluation.evaluate(exp, exp.init_state(), lambda: fake_inception,
                         num_samples=len(exp.data) + 1)
-
-
-def test_concurrent_writers_lose_no_row(run):
-  workdir = run[0]
-  before = len(_rows(workdir))
-  with concurrent.futures.ThreadPoolExecutor(4) as pool:
-    list(pool.map(lambda step: evaluation.append_scores(
-        workdir, step, {"fid": float(step)}), range(100, 120)))
-  assert len(_rows(workdir)) == before + 20

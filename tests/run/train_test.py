@@ -23,6 +23,7 @@ from ganjax.run import preemption
 from ganjax.run import run_lock
 from ganjax.run import train
 from tests import paths
+from tests import workdirs
 
 
 _FILES = ["base.gin", "datasets/ring.gin"]
@@ -226,12 +227,7 @@ def test_damaged_latest_checkpoint_falls_back(uninterrupted, tmp_path,
   _, want = uninterrupted
   workdir = str(tmp_path)
   _train(workdir, 6)
-  files = glob.glob(os.path.join(workdir, "checkpoints", "6", "**", "*"),
-                    recursive=True)
-  largest = max((f for f in files if os.path.isfile(f)),
-                key=os.path.getsize)
-  with open(largest, "r+b") as f:
-    f.truncate(os.path.getsize(largest) // 2)
+  workdirs.damage_checkpoint(workdir, 6)
   seen = []
   resumed = _train(workdir, 6, monkeypatch, seen)
   assert seen == [3, 4, 5]

@@ -21,13 +21,6 @@ def test_expected_best_matches_enumerating_every_subset(higher):
   np.testing.assert_allclose(results.expected_best(values, higher), want)
 
 
-def test_directions():
-  assert results.higher_is_better("modes")
-  assert results.higher_is_better("precision")
-  assert not results.higher_is_better("fid")
-  assert not results.higher_is_better("reverse_kl")
-
-
 def _write_scores(directory, rows):
   os.makedirs(directory, exist_ok=True)
   with open(os.path.join(directory, "scores.csv"), "w", newline="") as f:
@@ -42,7 +35,7 @@ def test_rows_hold_final_and_best_scores_and_status(tmp_path):
                           metric="fid")
   workdir = str(tmp_path)
   done, failed, _ = study.trials
-  # Rows as evaluation.append_scores writes them, gin parameters included,
+  # Rows as scores_file.append writes them, gin parameters included,
   # out of step order.
   _write_scores(runner.trial_dir(workdir, done), [
       {"step": 20, "fid": 30.0, "fid_std": 1.0, "GAN.loss": "@hinge"},
