@@ -186,11 +186,12 @@ def _reset_optimizers(gan: gan_lib.GAN, state: state_lib.GANState,
 
 
 def train_step(plan: Schedule, level: Level, gan: gan_lib.GAN,
-               state: state_lib.GANState, batch: dict[str, jax.Array],
+               accumulate_steps: int, state: state_lib.GANState,
+               batch: dict[str, jax.Array],
                rng: jax.Array) -> tuple[state_lib.GANState, dict]:
-  """`steps.train_step` at `level`, the fade following the step; with
-  `plan.reset_optimizers`, fresh optimizer states at the fade's first step
-  and at the first step at full weight."""
+  """`steps.train_step` at `level` (with `accumulate_steps`), the fade
+  following the step; with `plan.reset_optimizers`, fresh optimizer states
+  at the fade's first step and at the first step at full weight."""
   fade = level.fade(state.step)
   if plan.reset_optimizers and level.level:
     state = _reset_optimizers(gan, state, (state.step == level.start) | (
@@ -198,16 +199,19 @@ def train_step(plan: Schedule, level: Level, gan: gan_lib.GAN,
   staged = state.replace(lr_scale=state.lr_scale * level.lr_multiplier)
   batch = {**batch, "x": real_images(batch["x"], level.level, fade)}
   state_out, metrics = steps.train_step(at_level(gan, level.level, fade),
-                                        staged, batch, rng)
+                                        staged, batch, rng, accumulate_steps)
   state_out = state_out.replace(lr_scale=state.lr_scale)
   return state_out, {**metrics, "fade": fade}
 
 
-def step_function(plan: Schedule | None, gan: gan_lib.GAN,
-                  step: int) -> tuple[int, Callable[..., Any]]:
+def step_function(plan: Schedule | None, gan: gan_lib.GAN, step: int,
+                  accumulate_steps: int = 1
+                  ) -> tuple[int, Callable[..., Any]]:
   """(level, its train step (state, batch, rng) → (state, metrics)) for G
   step `step`; without a schedule, level 0 and `steps.train_step`."""
   if plan is None:
-    return 0, functools.partial(steps.train_step, gan)
+    return 0, functools.partial(steps.train_step, gan,
+                                accumulate_steps=accumulate_steps)
   level = plan.at(step)
-  return level.level, functools.partial(train_step, plan, level, gan)
+  return level.level, functools.partial(train_step, plan, level, gan,
+                                        accumulate_steps)

@@ -8,6 +8,20 @@ where a step is one batch; Compare GAN's unrolled TPU step instead gives G a
 sub-batch of its own (batch × (disc_iters + 1) real images per step).
 Randomness is `fold_in(rng, state.step)`: the key passed in is the
 run's constant base key, so a resumed run draws the same numbers.
+
+Gradient accumulation (`accumulate_steps` k > 1) splits each update's batch
+into k interleaved micro-batches, runs G and D on one at a time (a
+`lax.scan`), averages their gradients and takes one optimizer step: the
+update of the whole batch, in about 1/k of the activation memory. The
+latents and labels are drawn for the whole batch; the networks' collections
+(batch-norm statistics, spectral-norm vectors) are computed per micro-batch
+and passed from one to the next, as every peer's accumulation does, and so
+are batch-level statistics in the objective (relativistic losses' means,
+LeCam's anchors, the minibatch standard deviation, the path length's
+sub-batch). The other
+random draws (G's noise, augmentations, penalties' interpolations) are made
+per micro-batch. Terms' states are updated once per update, from D's
+outputs over the whole batch.
 """
 
 import itertools
@@ -137,6 +151,40 @@ def _augment_key(rng: jax.Array) -> jax.Array:
   return jax.random.fold_in(rng, 0x41756720)
 
 
+def _micro_key(key: jax.Array, index: jax.Array | int,
+               num_micro: int) -> jax.Array:
+  """The key of micro-batch `index` of `num_micro`: the update's own when
+  there is one, so that accumulation off draws what it always drew."""
+  return key if num_micro == 1 else jax.random.fold_in(key, index)
+
+
+def _deinterleaved(x: jax.Array) -> jax.Array:
+  """The inverse of `_interleaved`: [num, N/num, ...] → [N, ...]."""
+  return jnp.swapaxes(x, 0, 1).reshape(-1, *x.shape[2:])
+
+
+def _over_micro_batches(fn, carry, examples: dict[str, Any],
+                        num_micro: int, unrolled: bool):
+  """`fn(carry, micro_examples, index) → (carry, outputs)` over the
+  `num_micro` interleaved micro-batches of `examples` (arrays with the batch
+  first), carry passed on: (carry, outputs stacked [num_micro, ...]); with
+  one micro-batch, `fn`'s own result on the whole batch."""
+  if num_micro == 1:
+    return fn(carry, examples, 0)
+  micro = jax.tree.map(lambda a: _interleaved(a, num_micro), examples)
+  return jax.lax.scan(lambda c, xs: fn(c, *xs), carry,
+                      (micro, jnp.arange(num_micro)), unroll=unrolled)
+
+
+def _merged(outputs, metrics, num_micro: int):
+  """Per-example outputs of the micro-batches in the batch's order, their
+  metrics averaged."""
+  if num_micro == 1:
+    return outputs, metrics
+  return (jax.tree.map(_deinterleaved, outputs),
+          jax.tree.map(lambda m: jnp.mean(m, axis=0), metrics))
+
+
 def _update_metrics(net: str, grads, opt_state,
                     lr_scale: jax.Array) -> Metrics:
   """The gradient's global norm and, for an optimizer that keeps it in its
@@ -168,18 +216,44 @@ def _objective(gan: gan_lib.GAN, net: str, out: terms_lib.Outputs,
   return loss, {**metrics, f"{net}_total": loss}, due
 
 
-def _descend(gan: gan_lib.GAN, net: str, loss_fn, params, opt_state,
-             lr_scale: jax.Array) -> tuple[Any, Any, Any, Metrics]:
-  """One update of `net` ("d" or "g") by its optimizer: (params, optimizer
-  state, aux, metrics).
+def _grads(loss_fn, params, part: str, examples: dict[str, Any],
+           collections, num_micro: int, unrolled: bool):
+  """(mean gradient, collections, per-example outputs, metrics, due) of
+  `loss_fn` over the micro-batches of `examples` (`_over_micro_batches`)."""
 
-  `loss_fn(params, part)` returns (loss, (aux, metrics, due)) of the part of
-  the objective (`_objective`). The update descends all of it; with
-  `gan.lazy_reg_updates` it descends the main terms, then, where a
-  regularizer is due, takes a second optimizer step on the regularizers
-  alone from the parameters after the first (StyleGAN2's phases Dmain,
-  Dreg, Gmain, Greg); `aux` is the first step's, the metrics both's (the
-  total summed).
+  def one(carry, micro, index):
+    collections, total = carry
+    grads, (collections, outputs, metrics, due) = jax.grad(
+        lambda p: loss_fn(p, part, micro, collections, index),
+        has_aux=True)(params)
+    total = grads if total is None else jax.tree.map(jnp.add, total, grads)
+    return (collections, total), (outputs, metrics, due)
+
+  zeros = None if num_micro == 1 else jax.tree.map(jnp.zeros_like, params)
+  (collections, total), (outputs, metrics, due) = _over_micro_batches(
+      one, (collections, zeros), examples, num_micro, unrolled)
+  outputs, metrics = _merged(outputs, metrics, num_micro)
+  if num_micro > 1:
+    total = jax.tree.map(lambda g: g / num_micro, total)
+    due = jnp.any(due)
+  return total, collections, outputs, metrics, due
+
+
+def _descend(gan: gan_lib.GAN, net: str, loss_fn, params, opt_state,
+             lr_scale: jax.Array, examples: dict[str, Any], collections,
+             num_micro: int = 1, unrolled: bool = False
+             ) -> tuple[Any, Any, Any, Any, Metrics]:
+  """One update of `net` ("d" or "g") by its optimizer: (params, optimizer
+  state, collections, per-example outputs, metrics).
+
+  `loss_fn(params, part, examples, collections, micro_index)` returns
+  (loss, (collections, outputs, metrics, due)) of the part of the objective
+  (`_objective`) on a micro-batch of `examples` (`_grads`). The update
+  descends all of it; with `gan.lazy_reg_updates` it descends the main
+  terms, then, where a regularizer is due, takes a second optimizer step on
+  the regularizers alone from the parameters after the first (StyleGAN2's
+  phases Dmain, Dreg, Gmain, Greg); collections and outputs are the first
+  step's, the metrics both's (the total summed).
   """
   optimizer = gan.d_optimizer if net == "d" else gan.g_optimizer
 
@@ -189,61 +263,97 @@ def _descend(gan: gan_lib.GAN, net: str, loss_fn, params, opt_state,
     return optax.apply_updates(params, updates), opt_state
 
   first = "main" if gan.lazy_reg_updates else "all"
-  grads, (aux, metrics, _) = jax.grad(
-      lambda p: loss_fn(p, first), has_aux=True)(params)
+  grads, new_collections, outputs, metrics, _ = _grads(
+      loss_fn, params, first, examples, collections, num_micro, unrolled)
   params, opt_state = apply(grads, params, opt_state)
   metrics.update(_update_metrics(net, grads, opt_state, lr_scale))
   if gan.lazy_reg_updates:
-    reg_grads, (_, reg_metrics, due) = jax.grad(
-        lambda p: loss_fn(p, "reg"), has_aux=True)(params)
+    reg_grads, _, _, reg_metrics, due = _grads(
+        loss_fn, params, "reg", examples, collections, num_micro, unrolled)
     params, opt_state = jax.lax.cond(
         due, lambda: apply(reg_grads, params, opt_state),
         lambda: (params, opt_state))
     total = f"{net}_total"
     metrics = {**metrics, **reg_metrics,
                total: metrics[total] + reg_metrics[total]}
-  return params, opt_state, aux, metrics
+  return params, opt_state, new_collections, outputs, metrics
+
+
+def _fakes(gan: gan_lib.GAN, state: state_lib.GANState, z: jax.Array,
+           y_fake: jax.Array | None, noise_rng: jax.Array, num_micro: int,
+           unrolled: bool) -> tuple[jax.Array, gan_lib.Collections]:
+  """G's samples of `z` for a D update (training mode, no gradient) and G's
+  collections after them, a micro-batch at a time."""
+
+  def one(collections, micro, index):
+    fake, collections = gan.call(
+        gan.generator, state.g_params, collections, micro["z"],
+        micro["y_fake"], train=True,
+        rng=_micro_key(jax.random.fold_in(noise_rng, 0), index, num_micro))
+    return collections, fake
+
+  collections, fake = _over_micro_batches(
+      one, state.g_collections, {"z": z, "y_fake": y_fake}, num_micro,
+      unrolled)
+  fake = fake if num_micro == 1 else _deinterleaved(fake)
+  return jax.lax.stop_gradient(fake), collections
 
 
 def d_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
            real_labels: jax.Array | None, rng: jax.Array,
-           index: int = 0) -> tuple[state_lib.GANState, Metrics]:
+           index: int = 0, accumulate_steps: int = 1,
+           unrolled: bool = False) -> tuple[state_lib.GANState, Metrics]:
   """D update `index` of the step (of `gan.disc_iters`) on `real` (and its
   labels) against fresh fakes: D descends the sum of the GAN's terms
-  (`gan.objective`), and the stateful terms update their states."""
+  (`gan.objective`), and the stateful terms update their states. With
+  `accumulate_steps` k, over k micro-batches (the module's docstring)."""
   z_rng, label_rng, penalty_rng = jax.random.split(rng, 3)
   aug_rng = _augment_key(rng)
   fake_labels = gan.sample_labels(label_rng, real.shape[0], real_labels)
-  y_real, y_fake = gan.one_hot(real_labels), gan.one_hot(fake_labels)
   z = gan.sample_z(z_rng, real.shape[0])
   noise_rng = gan_lib.noise_key(rng)
-  fake, g_collections = gan.call(
-      gan.generator, state.g_params, state.g_collections, z, y_fake,
-      train=True, rng=jax.random.fold_in(noise_rng, 0))
-  fake = jax.lax.stop_gradient(fake)
+  num = accumulate_steps
+  fake, g_collections = _fakes(gan, state, z, gan.one_hot(fake_labels),
+                               noise_rng, num, unrolled)
+  examples = {"real": real, "fake": fake, "real_labels": real_labels,
+              "fake_labels": fake_labels, "z": z}
 
-  def loss_fn(d_params, part):
-    d_out, d_collections = _discriminate(
-        gan, d_params, state.d_collections, real, fake, y_real, y_fake,
-        state.terms, aug_rng)
+  def outputs(d_params, d_out, ex, micro):
+    """The terms' view of D's outputs `d_out` on examples `ex`."""
+    y_real = gan.one_hot(ex["real_labels"])
     # As in Compare GAN, the penalty's D calls get the real labels. Unlike
     # Compare GAN's S3GAN, every GAN class adds the penalty.
-    out = terms_lib.Outputs(
-        *d_out, real=real, fake=fake, real_labels=real_labels,
-        fake_labels=fake_labels, d_params=d_params, g_params=state.g_params,
+    return terms_lib.Outputs(
+        *d_out, real=ex["real"], fake=ex["fake"],
+        real_labels=ex["real_labels"], fake_labels=ex["fake_labels"],
+        d_params=d_params, g_params=state.g_params,
         discriminator=_augmenting_d(
             gan, d_params, state.d_collections, state.terms, y_real,
-            jax.random.fold_in(aug_rng, 2)),
-        penalty_weight=state.penalty_weight, rng=penalty_rng,
+            jax.random.fold_in(_micro_key(aug_rng, micro, num), 2)),
+        penalty_weight=state.penalty_weight,
+        rng=_micro_key(penalty_rng, micro, num),
         d_updates=state.step * gan.disc_iters + index, g_updates=state.step,
-        term_states=state.terms, z=z, y_real=y_real, y_fake=y_fake,
-        generator=_generating(gan, state.g_params, state.g_collections,
-                              jax.random.fold_in(noise_rng, 1)))
-    loss, metrics, due = _objective(gan, "d", out, part)
-    return loss, ((d_collections, _next_term_states(gan, out)), metrics, due)
+        term_states=state.terms, z=ex["z"], y_real=y_real,
+        y_fake=gan.one_hot(ex["fake_labels"]),
+        generator=_generating(
+            gan, state.g_params, state.g_collections,
+            _micro_key(jax.random.fold_in(noise_rng, 1), micro, num)))
 
-  d_params, d_opt_state, (d_collections, term_states), metrics = _descend(
-      gan, "d", loss_fn, state.d_params, state.d_opt_state, state.lr_scale)
+  def loss_fn(d_params, part, ex, d_collections, micro):
+    d_out, d_collections = _discriminate(
+        gan, d_params, d_collections, ex["real"], ex["fake"],
+        gan.one_hot(ex["real_labels"]), gan.one_hot(ex["fake_labels"]),
+        state.terms, _micro_key(aug_rng, micro, num))
+    loss, metrics, due = _objective(
+        gan, "d", outputs(d_params, d_out, ex, micro), part)
+    return loss, (d_collections, d_out._asdict(), metrics, due)
+
+  d_params, d_opt_state, d_collections, d_out, metrics = _descend(
+      gan, "d", loss_fn, state.d_params, state.d_opt_state, state.lr_scale,
+      examples, state.d_collections, num, unrolled)
+  # The terms' states follow D's outputs over the whole batch.
+  term_states = _next_term_states(
+      gan, outputs(d_params, _DOutputs(**d_out), examples, 0))
   return state.replace(
       d_params=d_params, d_opt_state=d_opt_state,
       d_collections=d_collections, g_collections=g_collections,
@@ -274,41 +384,52 @@ def ema_update(gan: gan_lib.GAN, ema_params, g_params, step: jax.Array,
 
 
 def g_step(gan: gan_lib.GAN, state: state_lib.GANState, real: jax.Array,
-           real_labels: jax.Array | None,
-           rng: jax.Array) -> tuple[state_lib.GANState, Metrics]:
+           real_labels: jax.Array | None, rng: jax.Array,
+           accumulate_steps: int = 1,
+           unrolled: bool = False) -> tuple[state_lib.GANState, Metrics]:
   """One G update, descending the sum of the GAN's terms; `real` feeds D's
-  batch statistics and relativistic losses."""
+  batch statistics and relativistic losses. With `accumulate_steps` k, over
+  k micro-batches (the module's docstring)."""
   z_rng, label_rng = jax.random.split(rng)
   aug_rng = _augment_key(rng)
   noise_rng = gan_lib.noise_key(rng)
-  z = gan.sample_z(z_rng, real.shape[0])
-  fake_labels = gan.sample_labels(label_rng, real.shape[0], real_labels)
-  y_real, y_fake = gan.one_hot(real_labels), gan.one_hot(fake_labels)
+  num = accumulate_steps
+  examples = {"real": real, "real_labels": real_labels,
+              "fake_labels": gan.sample_labels(label_rng, real.shape[0],
+                                               real_labels),
+              "z": gan.sample_z(z_rng, real.shape[0])}
 
-  def loss_fn(g_params, part):
+  def loss_fn(g_params, part, ex, collections, micro):
+    g_collections, d_collections = collections
+    key = lambda k: _micro_key(k, micro, num)
+    y_real, y_fake = (gan.one_hot(ex["real_labels"]),
+                      gan.one_hot(ex["fake_labels"]))
     fake, g_collections = gan.call(
-        gan.generator, g_params, state.g_collections, z, y_fake, train=True,
-        rng=jax.random.fold_in(noise_rng, 0))
+        gan.generator, g_params, g_collections, ex["z"], y_fake, train=True,
+        rng=key(jax.random.fold_in(noise_rng, 0)))
     d_out, d_collections = _discriminate(
-        gan, state.d_params, state.d_collections, real, fake, y_real, y_fake,
-        state.terms, aug_rng)
+        gan, state.d_params, d_collections, ex["real"], fake, y_real, y_fake,
+        state.terms, key(aug_rng))
     out = terms_lib.Outputs(
-        *d_out, real=real, fake=fake, real_labels=real_labels,
-        fake_labels=fake_labels, d_params=state.d_params, g_params=g_params,
+        *d_out, real=ex["real"], fake=fake, real_labels=ex["real_labels"],
+        fake_labels=ex["fake_labels"], d_params=state.d_params,
+        g_params=g_params,
         discriminator=_augmenting_d(
             gan, state.d_params, state.d_collections, state.terms, y_real,
-            jax.random.fold_in(aug_rng, 2)),
+            jax.random.fold_in(key(aug_rng), 2)),
         penalty_weight=state.penalty_weight,
-        rng=jax.random.fold_in(aug_rng, 3),
+        rng=jax.random.fold_in(key(aug_rng), 3),
         d_updates=(state.step + 1) * gan.disc_iters, g_updates=state.step,
-        term_states=state.terms, z=z, y_real=y_real, y_fake=y_fake,
+        term_states=state.terms, z=ex["z"], y_real=y_real, y_fake=y_fake,
         generator=_generating(gan, g_params, state.g_collections,
-                              jax.random.fold_in(noise_rng, 1)))
+                              key(jax.random.fold_in(noise_rng, 1))))
     loss, metrics, due = _objective(gan, "g", out, part)
-    return loss, ((g_collections, d_collections), metrics, due)
+    return loss, ((g_collections, d_collections), {}, metrics, due)
 
-  g_params, g_opt_state, (g_collections, d_collections), metrics = _descend(
-      gan, "g", loss_fn, state.g_params, state.g_opt_state, state.lr_scale)
+  g_params, g_opt_state, (g_collections, d_collections), _, metrics = (
+      _descend(gan, "g", loss_fn, state.g_params, state.g_opt_state,
+               state.lr_scale, examples,
+               (state.g_collections, state.d_collections), num, unrolled))
   term_states = {term.name: term.g_update(state.terms[term.name], metrics)
                  for term in gan.terms if term.name in state.terms}
   return state.replace(
@@ -330,8 +451,9 @@ def _interleaved(x: jax.Array, num: int) -> jax.Array:
 
 
 def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
-               batch: dict[str, jax.Array],
-               rng: jax.Array) -> tuple[state_lib.GANState, Metrics]:
+               batch: dict[str, jax.Array], rng: jax.Array,
+               accumulate_steps: int = 1, unrolled: bool = False
+               ) -> tuple[state_lib.GANState, Metrics]:
   """`disc_iters` D updates then one G update.
 
   Args:
@@ -341,6 +463,9 @@ def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
       {"label": [disc_iters * batch_size]}; D update i gets examples i,
       i + disc_iters, … (`_interleaved`), G's update the last D's.
     rng: the run's base key.
+    accumulate_steps: micro-batches per update (gradient accumulation; the
+      module's docstring); batch_size must be a multiple.
+    unrolled: unroll the loop over micro-batches instead of a `lax.scan`.
 
   Returns:
     The new state and the step's metrics (D's averaged over its updates),
@@ -354,6 +479,11 @@ def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
                      f"disc_iters={gan.disc_iters} equal slices.")
   if gan.conditional and "label" not in batch:
     raise ValueError("A conditional GAN needs labeled batches ('label').")
+  if accumulate_steps < 1 or (x.shape[0] // gan.disc_iters) % accumulate_steps:
+    raise ValueError(
+        f"train.accumulate_steps = {accumulate_steps} must be >= 1 and "
+        f"divide the batch of {x.shape[0] // gan.disc_iters} examples per "
+        "update.")
   slices = _interleaved(x, gan.disc_iters)
   label_slices = (_interleaved(batch["label"], gan.disc_iters)
                   if gan.conditional else [None] * gan.disc_iters)
@@ -363,9 +493,11 @@ def train_step(gan: gan_lib.GAN, state: state_lib.GANState,
   d_metrics = []
   for i in range(gan.disc_iters):
     state, metrics = d_step(gan, state, slices[i], label_slices[i],
-                            jax.random.fold_in(d_rng, i), index=i)
+                            jax.random.fold_in(d_rng, i), i,
+                            accumulate_steps, unrolled)
     d_metrics.append(metrics)
-  state, g_metrics = g_step(gan, state, slices[-1], label_slices[-1], g_rng)
+  state, g_metrics = g_step(gan, state, slices[-1], label_slices[-1], g_rng,
+                            accumulate_steps, unrolled)
   d_means = {k: jnp.mean(jnp.stack([m[k] for m in d_metrics]))
              for k in d_metrics[0]}
   metrics = {**d_means, **g_metrics}

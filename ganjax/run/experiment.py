@@ -26,6 +26,7 @@ class Experiment:
   batch_size: int
   seed: int
   schedule: progressive.Schedule | None = None
+  accumulate_steps: int = 1
 
   @property
   def init_key(self) -> jax.Array:
@@ -74,7 +75,8 @@ class Experiment:
   def train_step(self, step: int) -> tuple[int, Callable[..., Any]]:
     """(level, the train step (state, batch, rng) → (state, metrics) of G
     step `step`): one per level when growing, else level 0 throughout."""
-    return progressive.step_function(self.schedule, self.gan, step)
+    return progressive.step_function(self.schedule, self.gan, step,
+                                     self.accumulate_steps)
 
   def sampling_gan(self, state: state_lib.GANState) -> gan_lib.GAN:
     """The GAN that draws `state`'s samples: when growing, at the level and
@@ -117,12 +119,12 @@ def check_devices(exp: Experiment, devices: int) -> None:
           f"a multiple of {devices} (e.g. {-(-size // devices) * devices}).")
 
 
-@gin.configurable("experiment")
+@gin.configurable("experiment", denylist=["accumulate_steps"])
 def make_experiment(
     dataset: Callable[..., dataset.Dataset] = gin.REQUIRED,
     batch_size: int = 64, seed: int = 0,
-    schedule: Callable[..., progressive.Schedule] | None = None
-) -> Experiment:
+    schedule: Callable[..., progressive.Schedule] | None = None,
+    accumulate_steps: int = 1) -> Experiment:
   """Builds the experiment.
 
   Args:
@@ -130,12 +132,18 @@ def make_experiment(
     batch_size: examples per D update (and per G update).
     seed: seeds initialization, data order and every random draw.
     schedule: `@progressive.schedule` to grow G and D level by level.
+    accumulate_steps: micro-batches per update (`train.accumulate_steps`,
+      which the training loop passes).
 
   Returns:
     The experiment.
   """
   if batch_size < 1:
     raise ValueError(f"experiment.batch_size must be >= 1, got {batch_size}.")
+  if batch_size % accumulate_steps:
+    raise ValueError(
+        f"train.accumulate_steps = {accumulate_steps} does not divide "
+        f"experiment.batch_size = {batch_size}; use a divisor of it.")
   data = dataset(seed=seed)
   check_batch(data.batch(0, 1, seed), data.spec)
   gan = gan_lib.make_gan(data.spec)
@@ -144,4 +152,4 @@ def make_experiment(
                         disc_iters=gan.disc_iters)
     progressive.at_level(gan, 0, 1.0)  # Fails now for a model that cannot.
   return Experiment(data=data, gan=gan, batch_size=batch_size, seed=seed,
-                    schedule=schedule)
+                    schedule=schedule, accumulate_steps=accumulate_steps)

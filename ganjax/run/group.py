@@ -142,7 +142,8 @@ def _open_runs(stack: contextlib.ExitStack, workdirs: list[str],
   for workdir, run_bindings in zip(workdirs, bindings):
     with gin.unlock_config():
       gin.parse_config(run_bindings)
-    exp = experiment_lib.make_experiment()
+    exp = experiment_lib.make_experiment(
+        accumulate_steps=settings.accumulate_steps)
     template = part.abstract(jax.eval_shape(exp.init_state))
     mine = _computation(exp, template)
     computation = computation or mine

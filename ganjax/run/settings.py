@@ -1,11 +1,13 @@
-"""The loop's `train.*` settings: when it does what, in G steps."""
+"""The loop's `train.*` settings: when it does what, in G steps, and how
+the step splits its batch."""
 
 from typing import NamedTuple
 
 
 class Settings(NamedTuple):
-  """When the loop logs, samples, checkpoints and evaluates, and how many
-  checkpoints and sample images it keeps."""
+  """When the loop logs, samples, checkpoints and evaluates, how many
+  checkpoints and sample images it keeps, and the micro-batches of each
+  update (gradient accumulation)."""
   num_steps: int
   log_every: int
   sample_every: int
@@ -14,6 +16,7 @@ class Settings(NamedTuple):
   max_checkpoints: int
   keep_checkpoint_every: int
   num_sample_images: int
+  accumulate_steps: int = 1
 
   def due(self, done: int, level_end: bool = False
           ) -> tuple[bool, bool, bool, bool]:
@@ -31,7 +34,10 @@ class Settings(NamedTuple):
     return log, sample, save, evaluate
 
   def check(self) -> None:
-    """Raises ValueError for a negative setting."""
+    """Raises ValueError for a negative setting or no micro-batch."""
     for name, value in self._asdict().items():
       if value < 0:
         raise ValueError(f"train.{name} must be >= 0, got {value}.")
+    if self.accumulate_steps < 1:
+      raise ValueError(f"train.accumulate_steps must be >= 1, got "
+                       f"{self.accumulate_steps}.")

@@ -38,7 +38,8 @@ def train(workdir: str | Sequence[str], num_steps: int = gin.REQUIRED,
           log_every: int = 100, sample_every: int = 1000,
           checkpoint_every: int = 1000, max_checkpoints: int = 3,
           keep_checkpoint_every: int = 0, num_sample_images: int = 64,
-          eval_every: int = 0, override_config: bool = False,
+          eval_every: int = 0, accumulate_steps: int = 1,
+          override_config: bool = False,
           seeds: Sequence[int] | None = None,
           bindings: Sequence[Sequence[str]] | None = None):
   """Trains the gin-configured experiment in `workdir`, resuming if it can.
@@ -59,6 +60,10 @@ def train(workdir: str | Sequence[str], num_steps: int = gin.REQUIRED,
     eval_every: steps between evaluations, and the last step (`evaluation.*`
       in gin: FID by default), whose scores also go to
       `<workdir>/scores.csv`; 0: none.
+    accumulate_steps: gradient accumulation: each D and G update runs its
+      batch as this many micro-batches (`steps.train_step`), in about that
+      many times less activation memory; it must divide
+      experiment.batch_size. Free to change when a run resumes.
     override_config: resume even if the workdir's recorded operative config
       differs from this one (`config.check_unchanged`).
     seeds: train one run per seed, all in one vmapped step, each with this
@@ -82,7 +87,8 @@ def train(workdir: str | Sequence[str], num_steps: int = gin.REQUIRED,
   """
   settings = settings_lib.Settings(
       num_steps, log_every, sample_every, checkpoint_every, eval_every,
-      max_checkpoints, keep_checkpoint_every, num_sample_images)
+      max_checkpoints, keep_checkpoint_every, num_sample_images,
+      accumulate_steps)
   settings.check()
   if seeds is not None:
     if bindings is not None:
@@ -176,7 +182,8 @@ def _train_one(workdir: str, settings: settings_lib.Settings,
   with contextlib.ExitStack() as stack:
     stack.enter_context(run_lock.hold(workdir))
     stop = stack.enter_context(preemption.StopRequests())
-    exp = experiment_lib.make_experiment()
+    exp = experiment_lib.make_experiment(
+        accumulate_steps=settings.accumulate_steps)
     part = partitioning.make()
     experiment_lib.check_devices(exp, part.mesh.size)
     template = _trace(exp, part)

@@ -17,6 +17,7 @@ import pytest
 from ganjax.core import gan as gan_lib
 from ganjax.core import losses
 from ganjax.core import penalties
+from ganjax.core import regularizers
 from ganjax.core import rotation
 from ganjax.core import state as state_lib
 from ganjax.core import steps
@@ -151,6 +152,42 @@ def test_lazy_reg_updates_take_their_own_optimizer_steps_where_due():
   after_plain, _ = _jitted(plain)(states[2], _batch(2), rng)
   assert float(metrics["penalty"]) > 0
   assert _trees_differ_everywhere(after_lazy.d_params, after_plain.d_params)
+
+
+@pytest.mark.parametrize("unrolled", [False, True])
+def test_micro_batches_give_the_update_of_the_whole_batch(unrolled):
+  # No batch norm and no random draw inside the networks or the objective:
+  # the micro-batches' mean gradient is the whole batch's. R1 (lazy, as its
+  # own step) included, and LeCam's anchors: a term's state, updated from
+  # the whole batch (weight 0: its loss uses the batch's mean logits, a
+  # batch-level statistic that micro-batches change).
+  gan = dataclasses.replace(
+      _GAN, generator=mlp.Generator(output_shape=(2,), hidden_dims=(16, 16),
+                                    batch_norm=False),
+      terms=(regularizers.LeCam(weight=0.0),), penalty_every=2,
+      lazy_reg_updates=True, ema_decay=0.5, ema_start_step=0)
+  state = _initial_state(gan)
+  whole, accumulated = state, state
+  accumulate = jax.jit(functools.partial(
+      steps.train_step, gan, accumulate_steps=4, unrolled=unrolled))
+  for i in range(3):
+    whole, whole_metrics = _jitted(gan)(whole, _batch(i), jax.random.key(1))
+    accumulated, metrics = accumulate(accumulated, _batch(i),
+                                      jax.random.key(1))
+  # Adam divides by the root of tiny second moments: float noise grows to
+  # ~3e-6 of steps of 1e-2.
+  chex.assert_trees_all_close(accumulated, whole, rtol=1e-4, atol=1e-5)
+  assert int(accumulated.d_opt_state[0].count) == 5  # 3 steps, 2 R1 steps.
+  for name in ("d_loss", "g_loss", "penalty", "d_grad_norm"):
+    np.testing.assert_allclose(metrics[name], whole_metrics[name], rtol=2e-5)
+
+
+def test_accumulation_must_divide_the_batch():
+  with pytest.raises(ValueError, match="accumulate_steps = 3 must be >= 1 "
+                     "and divide the batch of 8"):
+    jax.eval_shape(functools.partial(steps.train_step, _GAN,
+                                     accumulate_steps=3),
+                   _initial_state(_GAN), _batch(0), jax.random.key(0))
 
 
 def test_d_step_updates_only_d_and_g_step_only_g():

@@ -15,6 +15,7 @@ import pytest
 from tensorboard.backend.event_processing import event_accumulator
 from tensorboard.util import tensor_util
 
+from ganjax.core import steps
 from ganjax.run import checkpoint
 from ganjax.run import config
 from ganjax.run import experiment as experiment_lib
@@ -339,7 +340,29 @@ def test_busy_workdir_is_refused(tmp_path):
       _train(workdir, 3)
 
 
+def test_accumulation_reaches_the_step_and_may_change_on_resume(
+    tmp_path, monkeypatch):
+  workdir = str(tmp_path)
+  traced = []
+  step = steps.train_step
+
+  def recording(*args, accumulate_steps=1, **kwargs):
+    traced.append(accumulate_steps)
+    return step(*args, accumulate_steps=accumulate_steps, **kwargs)
+
+  monkeypatch.setattr(steps, "train_step", recording)
+  first = _train(workdir, 2, gin_bindings=["train.accumulate_steps = 4"])
+  assert int(first.step) == 2 and set(traced) == {4}
+  # Free to change when the run resumes, as on a smaller accelerator.
+  resumed = _train(workdir, 3, gin_bindings=["train.accumulate_steps = 2"])
+  assert int(resumed.step) == 3 and set(traced) == {4, 2}
+
+
 @pytest.mark.parametrize("bindings,error,match", [
+    (["train.accumulate_steps = 3"], ValueError,
+     "accumulate_steps = 3 does not divide experiment.batch_size = 16"),
+    (["train.accumulate_steps = 0"], ValueError,
+     "accumulate_steps must be >= 1"),
     (["GAN.conditional = True"], ValueError, "needs a labeled data set"),
     (["models.mlp.Discriminator.num_packed = 3"], ValueError,
      "packing of 3 needs a batch divisible"),
