@@ -1,5 +1,5 @@
 """The flags of the commands that read a run's checkpoint (`sample`,
-`evaluate`, `infer_labels`): which one they read."""
+`evaluate`, `infer_labels`, `export`): which one they read."""
 
 from absl import flags
 

@@ -66,7 +66,7 @@ def test_bad_input_ends_with_its_message(failures, case, message):
 
 
 _COMMANDS = ["main", "sample", "evaluate", "fid", "study", "infer_labels",
-             "data/prepare"]
+             "export", "data/prepare"]
 
 
 @pytest.mark.parametrize("command", _COMMANDS)

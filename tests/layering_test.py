@@ -87,7 +87,7 @@ def test_every_module_is_in_a_room_or_a_command():
   flat = {p.stem for p in _PACKAGE.glob("*.py")} - {
       "__init__", "console", "quiet_tensorflow", "step_flags"}
   commands = {"main", "sample", "evaluate", "fid", "study", "infer_labels",
-              "components"}
+              "components", "export"}
   assert flat <= commands, (f"{sorted(flat - commands)} sit in ganjax/ "
                             "beside the commands; move them into a room.")
 

@@ -155,7 +155,9 @@ class SourceDataset(dataset.Dataset):
     return len(self.source)
 
   def for_evaluation(self) -> "SourceDataset":
-    return SourceDataset(self.source, self.entry, training=False)
+    evaluated = SourceDataset(self.source, self.entry, training=False)
+    evaluated.name = self.name
+    return evaluated
 
   def _read(self, rows, seeds):
     examples = [self.source[int(row)] for row in rows]
@@ -276,6 +278,7 @@ def tfds_dataset(seed: int, name: str = gin.REQUIRED, split: str = "train",
   tfds_split = info.train_split if split == "train" else info.eval_split
   whole = _whole_split(info, name, tfds_split, data_dir, split, label_file,
                        labeled_fraction, labels_per_class, label_seed)
+  whole.name = f"{name} {tfds_split}"
   if train_examples is None or split != "train":
     return whole
   return dataset.random_subset(whole, train_examples, subset_seed)

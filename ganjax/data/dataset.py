@@ -44,8 +44,11 @@ class Dataset:
 
   Attributes:
     spec: the DataSpec of the examples.
+    name: what the examples are, for the records of scores that compare
+      with them (e.g. "fashion_mnist test"); set by the data set factories.
   """
   spec: DataSpec
+  name: str = "examples"
 
   def __len__(self) -> int:
     raise NotImplementedError
@@ -146,6 +149,7 @@ class Subset(Dataset):
     self.base = base
     self.spec = base.spec
     self.rows = np.asarray(rows)
+    self.name = f"{len(self.rows)} of {base.name}"
 
   def __len__(self) -> int:
     return len(self.rows)
@@ -166,5 +170,7 @@ def random_subset(base: Dataset, num: int, seed: int = 0) -> Subset:
   if not 0 < num <= len(base):
     raise ValueError(f"A subset of {num} examples of a data set of "
                      f"{len(base)}: it must be between 1 and {len(base)}.")
-  return Subset(base, np.random.RandomState(seed).choice(len(base), num,
-                                                         replace=False))
+  subset = Subset(base, np.random.RandomState(seed).choice(
+      len(base), num, replace=False))
+  subset.name = f"{num} of {base.name} (subset seed {seed})"
+  return subset

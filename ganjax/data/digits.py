@@ -39,7 +39,9 @@ def digits(seed: int, size: int = 32, labeled_fraction: float | None = None,
   images = np.clip(images, 0.0, 1.0) * 2.0 - 1.0
   labels = partial_labels.relabel(raw.target, 10, label_file,
                                   labeled_fraction, label_seed=label_seed)
-  return dataset.ArrayDataset(
+  data = dataset.ArrayDataset(
       images, labels, dataset.DataSpec(
           (size, size, 1), 10, True,
           partially_labeled=bool((labels < 0).any())))
+  data.name = f"scikit-learn digits at {size}×{size}"
+  return data

@@ -33,6 +33,27 @@ def images_in(directory: str) -> list[str]:
                 if name.lower().endswith(EXTENSIONS))
 
 
+def listing(path: str) -> tuple[list[str], np.ndarray | None, list[str]]:
+  """(image files, labels, class names) of a folder: the images directly in
+  it, unlabeled, or those of its class sub-folders (sorted by name), each
+  labeled with its folder's index."""
+  classes = sorted(name for name in os.listdir(path)
+                   if os.path.isdir(os.path.join(path, name)))
+  files, labels = images_in(path), None
+  if classes:
+    if files:
+      raise ValueError(f"{path} holds both images and class folders; put "
+                       "every image in a class folder, or none.")
+    per_class = [images_in(os.path.join(path, c)) for c in classes]
+    files = [f for class_files in per_class for f in class_files]
+    labels = np.repeat(np.arange(len(classes), dtype=np.int32),
+                       [len(f) for f in per_class])
+  if not files:
+    raise FileNotFoundError(f"No images ({', '.join(EXTENSIONS)}) in {path} "
+                            "or its class folders.")
+  return files, labels, classes
+
+
 def unreadable(files: list[str]) -> list[str]:
   """The files of `files` that PIL cannot open and verify (not an image, a
   damaged header or PNG chunk). A JPEG cut short passes: only decoding finds
@@ -132,21 +153,10 @@ def image_folder(seed: int, path: str = gin.REQUIRED, size: int = 64,
     raise ValueError(f"channels must be 1 or 3, got {channels}.")
   if on_error not in ("raise", "skip"):
     raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}.")
-  classes = sorted(name for name in os.listdir(path)
-                   if os.path.isdir(os.path.join(path, name)))
-  files, labels = images_in(path), None
-  if classes:
-    if files:
-      raise ValueError(f"{path} holds both images and class folders; put "
-                       "every image in a class folder, or none.")
-    per_class = [images_in(os.path.join(path, c)) for c in classes]
-    files = [f for class_files in per_class for f in class_files]
-    labels = np.repeat(np.arange(len(classes), dtype=np.int32),
-                       [len(f) for f in per_class])
-  if not files:
-    raise FileNotFoundError(f"No images ({', '.join(EXTENSIONS)}) in {path} "
-                            "or its class folders.")
+  files, labels, classes = listing(path)
   files, labels = _readable(files, labels, path, on_error)
   if not files:
     raise FileNotFoundError(f"None of the images in {path} can be read.")
-  return ImageFolder(files, labels, classes, size, channels)
+  data = ImageFolder(files, labels, classes, size, channels)
+  data.name = f"the images in {path}"
+  return data

@@ -31,6 +31,8 @@ class MixtureDataset(dataset.ArrayDataset):
     points = mixture.sample(np.random.default_rng(seed), num_examples)
     super().__init__(points, None, dataset.DataSpec((2,), None, False))
     self.mixture = mixture
+    self.name = (f"{num_examples} points of a mixture of "
+                 f"{len(mixture.means)} Gaussians (seed {seed})")
 
 
 def ring_mixture(num_modes: int = 8, radius: float = 1.0,

@@ -13,7 +13,7 @@ gives the short names of `python -m ganjax.fid --metrics`.
 
 import functools
 import zlib
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 from absl import logging
 import gin
@@ -38,16 +38,22 @@ class SampleSets:
       real_features are given and no metric needs real pixels).
     fake_images: [M, H, W, C] uint8 generated images.
     seed: seeds each metric's random draws (subsets, projections, batches).
+    real_labels, fake_labels: [N] and [M] int classes of the images, for
+      per-class metrics (intra-FID); None where unknown.
   """
 
   def __init__(self, real_images: np.ndarray | None, fake_images: np.ndarray,
                make_extractor: Callable[[], Callable[[np.ndarray], Features]],
-               real_features: Features | None = None, seed: int = 0):
+               real_features: Features | None = None, seed: int = 0,
+               real_labels: np.ndarray | None = None,
+               fake_labels: np.ndarray | None = None):
     """`make_extractor` (e.g. `features.factory()`) is called only when a
     metric needs features, so pixel metrics need no Inception weights."""
     self.real_images = real_images
     self.fake_images = fake_images
     self.seed = seed
+    self.real_labels = real_labels
+    self.fake_labels = fake_labels
     self._make_extractor = functools.cache(make_extractor)
     if real_features is not None:
       self.__dict__["real_features"] = real_features
@@ -74,6 +80,35 @@ def fid(sets: SampleSets) -> dict[str, float]:
   """Fréchet Inception distance (Heusel et al. 2017) of pool3 features."""
   return {"fid": frechet.fid(sets.real_features["pool3"],
                              sets.fake_features["pool3"])}
+
+
+@gin.configurable("metrics.intra_fid", denylist=["sets"])
+def intra_fid(sets: SampleSets, each_class: bool = False
+              ) -> dict[str, float]:
+  """Intra-FID (Miyato & Koyama 2018): the mean over classes of the FID
+  between the real and the generated images of each class, as StudioGAN
+  and the BigGAN papers report it for conditional models; `each_class`
+  adds each class's FID (`fid_class_<k>`). Needs the labels of both sets
+  and at least 2 images of each side per class."""
+  if sets.real_labels is None or sets.fake_labels is None:
+    raise ValueError("Intra-FID needs the classes of the real and of the "
+                     "generated images: a conditional model and labeled real "
+                     "data (ganjax.fid: an .npz with `labels`, or class "
+                     "sub-folders).")
+  real, fake = sets.real_features["pool3"], sets.fake_features["pool3"]
+  classes = np.union1d(sets.real_labels, sets.fake_labels)
+  classes = classes[classes >= 0]  # −1: a withheld real label.
+  per_class = {}
+  for k in classes:
+    sides = real[sets.real_labels == k], fake[sets.fake_labels == k]
+    if min(len(side) for side in sides) < 2:
+      raise ValueError(
+          f"Class {k} has {len(sides[0])} real and {len(sides[1])} generated "
+          "images; intra-FID needs at least 2 of each (more for a meaningful "
+          "one: StudioGAN uses all real images of a class).")
+    per_class[f"fid_class_{k}"] = frechet.fid(*sides)
+  scores = {"intra_fid": float(np.mean(list(per_class.values())))}
+  return {**scores, **per_class} if each_class else scores
 
 
 @gin.configurable("metrics.kid", denylist=["sets"])
@@ -156,7 +191,7 @@ PIXEL_METRICS = (ms_ssim, sliced_wasserstein, digit_classes)
 BY_NAME: dict[str, Metric] = {
     "fid": fid, "kid": kid, "is": inception_score, "pr": precision_recall,
     "dc": density_coverage, "ms_ssim": ms_ssim, "swd": sliced_wasserstein,
-    "digits": digit_classes}
+    "digits": digit_classes, "intra_fid": intra_fid}
 
 
 def by_names(names: list[str]) -> list[Metric]:
@@ -177,6 +212,28 @@ HIGHER_IS_BETTER = ("inception_score", "modes", "high_quality", "precision",
 def higher_is_better(score: str) -> bool:
   """Whether a larger `score` (a metric's output, or its `_std`) is better."""
   return score.removesuffix("_std") in HIGHER_IS_BETTER
+
+
+def needs_inception(metrics: Sequence[Metric]) -> bool:
+  """Whether any of `metrics` compares Inception features."""
+  return any(metric not in PIXEL_METRICS for metric in metrics)
+
+
+def protocol(real: str, num_real: int | str, num_fake: int | str,
+             num_draws: int, extractor: Any | None) -> dict[str, str]:
+  """How scores were measured, as the records beside them name it (FIDs of
+  different protocols do not compare): the real set, the numbers of real
+  and generated images, the draws averaged, and the Inception network's
+  resize and weights (the hash of its fingerprint), "none" without one."""
+  return {
+      "protocol.real": real,
+      "protocol.num_real": str(num_real),
+      "protocol.num_fake": str(num_fake),
+      "protocol.num_draws": str(num_draws),
+      "protocol.resize": extractor.resize if extractor else "none",
+      "protocol.inception": (extractor.fingerprint.rsplit("-", 1)[-1]
+                             if extractor else "none"),
+  }
 
 
 def evaluate(sets: SampleSets, metrics: list[Metric]) -> dict[str, float]:

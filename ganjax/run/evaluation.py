@@ -16,6 +16,7 @@ settings, so a data set, split and sample count is embedded once. Scores go to T
 
 import functools
 import hashlib
+import inspect
 import os
 import tempfile
 from typing import Callable, Sequence
@@ -43,11 +44,16 @@ Scores = dict[str, float]
 
 
 def real_images(data: dataset_lib.Dataset, num: int, seed: int,
-                batch_size: int = 500) -> np.ndarray:
-  """`num` uint8 images of `data` in a fixed order (its batches for `seed`)."""
-  batches = [data.batch(i, batch_size, seed)["x"]
+                batch_size: int = 500
+                ) -> tuple[np.ndarray, np.ndarray | None]:
+  """`num` uint8 images of `data` in a fixed order (its batches for `seed`),
+  and their labels (None for unlabeled data)."""
+  batches = [data.batch(i, batch_size, seed)
              for i in range(-(-num // batch_size))]
-  return image_files.to_uint8(np.concatenate(batches)[:num])
+  images = image_files.to_uint8(np.concatenate([b["x"] for b in batches]))
+  labels = (np.concatenate([b["label"] for b in batches])[:num]
+            if "label" in batches[0] else None)
+  return images[:num], labels
 
 
 def cached_features(images: np.ndarray,
@@ -106,12 +112,13 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
   if not data.spec.is_image and mixture is None:
     raise ValueError("Only image data and Gaussian mixtures have evaluation "
                      "metrics.")
-  real, real_features = _real_side(data, num_samples, seed, metrics,
-                                   make_extractor)
+  real, real_labels, real_features = _real_side(data, num_samples, seed,
+                                                metrics, make_extractor)
+  fake_labels = sampling.classes_in_turn(gan, num_samples)
   draws = []
   for draw in range(num_draws):
     fake = sampling.draw(gan, state, jax.random.fold_in(key, draw),
-                         num_samples, use_ema)
+                         num_samples, use_ema, fake_labels)
     if not np.isfinite(fake).all():
       raise FloatingPointError(
           f"G made non-finite samples at step {int(state.step)}: the run has "
@@ -121,7 +128,8 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
                                                mixture.std))
     else:
       sets = suite.SampleSets(real, image_files.to_uint8(fake), make_extractor,
-                              real_features, seed + draw)
+                              real_features, seed + draw, real_labels,
+                              fake_labels)
       draws.append(suite.evaluate(sets, list(metrics)))
   scores = {k: float(np.mean([d[k] for d in draws])) for k in draws[0]}
   if num_draws > 1:
@@ -133,25 +141,49 @@ def evaluate(exp: experiment_lib.Experiment, state: state_lib.GANState,
 def _real_side(data: dataset_lib.Dataset, num_samples: int, seed: int,
                metrics: Sequence[suite.Metric],
                make_extractor: Callable[[], features.InceptionFeatures]
-               ) -> tuple[np.ndarray | None, dict[str, np.ndarray] | None]:
-  """The real images of an evaluation and, if a metric needs them, their
-  (cached) Inception features; (None, None) for non-image data."""
+               ) -> tuple[np.ndarray | None, np.ndarray | None,
+                          dict[str, np.ndarray] | None]:
+  """The real images of an evaluation, their labels and, if a metric needs
+  them, their (cached) Inception features; Nones for non-image data."""
   if not data.spec.is_image:
-    return None, None
+    return None, None, None
   if num_samples > len(data):
     raise ValueError(f"evaluation.num_samples = {num_samples} exceeds the "
                      f"{len(data)} real images; repeats would bias the "
                      "scores. Lower it or pick a larger split.")
-  real = real_images(data, num_samples, seed)
-  if all(m in suite.PIXEL_METRICS for m in metrics):
-    return real, None
-  return real, cached_features(real, make_extractor())
+  real, labels = real_images(data, num_samples, seed)
+  if not suite.needs_inception(metrics):
+    return real, labels, None
+  return real, labels, cached_features(real, make_extractor())
+
+
+def _setting(name: str):
+  """`evaluation.<name>` as `evaluate` gets it: gin's binding, or its
+  default."""
+  bound = gin.get_bindings("evaluation")
+  if name in bound:
+    return bound[name]
+  return inspect.signature(evaluate).parameters[name].default
 
 
 def needs_inception() -> bool:
   """Whether the gin-bound `evaluation.metrics` need Inception features."""
-  metrics = gin.get_bindings("evaluation").get("metrics", (suite.fid,))
-  return any(metric not in suite.PIXEL_METRICS for metric in metrics)
+  return suite.needs_inception(_setting("metrics"))
+
+
+def protocol(exp: experiment_lib.Experiment,
+             make_extractor: Callable[[], features.InceptionFeatures]
+             ) -> dict[str, str]:
+  """`suite.protocol` of `evaluate` under the parsed config: its real data
+  (the data set's name), sample counts and draws, and the Inception it
+  uses."""
+  dataset = _setting("dataset")
+  data = exp.data if dataset is None else dataset(_setting("seed"))
+  image = data.spec.is_image
+  num = _setting("num_samples")
+  return suite.protocol(
+      data.name, num if image else 0, num, _setting("num_draws"),
+      make_extractor() if image and needs_inception() else None)
 
 
 def score_and_record(workdir: str, step: int, exp: experiment_lib.Experiment,
@@ -163,7 +195,7 @@ def score_and_record(workdir: str, step: int, exp: experiment_lib.Experiment,
   both record this way."""
   scores = evaluate(exp, state, make_extractor)
   if jax.process_index() == 0:
-    scores_file.append(workdir, step, scores)
+    scores_file.append(workdir, step, scores, protocol(exp, make_extractor))
   writer.write_scalars(step, scores)
   writer.flush()
   return scores

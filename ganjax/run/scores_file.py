@@ -1,6 +1,7 @@
-"""A run's `scores.csv`: one row per evaluation (the step, its scores, then
-the run's gin parameters), written by the training loop and
-`ganjax.evaluate`, read by studies and by the commands' `--step=best`."""
+"""A run's `scores.csv`: one row per evaluation (the step, its scores, the
+protocol they were measured with, then the run's gin parameters), written
+by the training loop and `ganjax.evaluate`, read by studies and by the
+commands' `--step=best`."""
 
 import csv
 import fcntl
@@ -30,7 +31,7 @@ def steps(workdir: str) -> set[int]:
 
 def rows(workdir: str) -> list[Scores]:
   """The run's rows, by step: the step and scores as numbers, without the
-  gin parameters (the columns with a dotted name)."""
+  protocol and gin parameters (the columns with a dotted name)."""
   if not os.path.exists(_path(workdir)):
     return []
   with open(_path(workdir), newline="") as f:
@@ -62,8 +63,11 @@ def gin_parameters(workdir: str) -> dict[str, str]:
   return params
 
 
-def append(workdir: str, step: int, scores: Scores) -> None:
-  """Adds a row (step, scores, then the run's gin parameters) to scores.csv.
+def append(workdir: str, step: int, scores: Scores,
+           protocol: dict[str, str] | None = None) -> None:
+  """Adds a row to scores.csv: the step, the scores, `protocol`
+  (`evaluation.protocol`: "protocol.*" columns), then the run's gin
+  parameters.
 
   A row whose columns differ from the file's header rewrites the file with
   the union of both, so adding a metric later keeps the old rows. The file
@@ -71,7 +75,8 @@ def append(workdir: str, step: int, scores: Scores) -> None:
   `ganjax.evaluate` may write to one workdir.
   """
   path = _path(workdir)
-  row = {"step": step, **scores, **gin_parameters(workdir)}
+  row = {"step": step, **scores, **(protocol or {}),
+         **gin_parameters(workdir)}
   with open(path + ".lock", "w") as lock:
     fcntl.flock(lock, fcntl.LOCK_EX)
     old = []

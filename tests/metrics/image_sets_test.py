@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ganjax.metrics import frechet
 from ganjax.metrics import image_sets
+from ganjax.metrics import suite
 
 
 def _images(n=4):
@@ -51,3 +53,21 @@ def test_bad_sets_name_the_problem(tmp_path):
   (tmp_path / "c.png").write_text("not an image")
   with pytest.raises(ValueError, match="1 images in .* cannot be read: .*c.png"):
     image_sets.load(str(tmp_path))
+
+
+def test_statistics_files_give_fid_against_images(tmp_path, fake_inception):
+  real, fake = _images(30), _images(40)[::-1].copy()
+  # As pytorch-fid's --save-stats writes them: mu and sigma only.
+  mu, sigma = frechet.statistics(fake_inception(real)["pool3"])
+  np.savez(tmp_path / "stats.npz", mu=mu.astype(np.float32), sigma=sigma)
+  stats = image_sets.load(str(tmp_path / "stats.npz"))
+  assert isinstance(stats, image_sets.Statistics)
+  assert image_sets.size(stats) == "statistics" and image_sets.size(fake) == 40
+  want = frechet.fid(fake_inception(real)["pool3"],
+                     fake_inception(fake)["pool3"])
+  for sides in ((stats, fake), (real, fake)):
+    got = image_sets.compare(*sides, [suite.fid], lambda: fake_inception)
+    np.testing.assert_allclose(got["fid"], want, rtol=1e-5)
+  with pytest.raises(ValueError, match="gives FID only"):
+    image_sets.compare(stats, fake, [suite.fid, suite.kid],
+                       lambda: fake_inception)

@@ -50,6 +50,32 @@ def test_scores_are_those_of_the_metric_functions(clean_gin, fake_inception):
                          "density", "coverage"}
 
 
+def test_intra_fid_is_the_mean_of_the_classes_fids(clean_gin,
+                                                   fake_inception):
+  real, fake = _images(0, n=60), _images(1, n=45)
+  real_labels = np.arange(60) % 3
+  fake_labels = np.where(np.arange(45) < 5, -1, np.arange(45) % 3)
+  fake_labels[:5] = 2  # Uneven classes are fine.
+  real_labels[:4] = -1  # Withheld labels are left out.
+  sets = suite.SampleSets(real, fake, lambda: fake_inception,
+                          real_labels=real_labels, fake_labels=fake_labels)
+  real_f = fake_inception(real)["pool3"]
+  fake_f = fake_inception(fake)["pool3"]
+  want = [frechet.fid(real_f[real_labels == k], fake_f[fake_labels == k])
+          for k in range(3)]
+  scores = suite.intra_fid(sets, each_class=True)
+  assert scores["intra_fid"] == pytest.approx(np.mean(want))
+  assert [scores[f"fid_class_{k}"] for k in range(3)] == pytest.approx(want)
+  assert set(suite.intra_fid(sets)) == {"intra_fid"}  # Gin's default.
+  with pytest.raises(ValueError, match="needs the classes"):
+    suite.intra_fid(suite.SampleSets(real, fake, lambda: fake_inception))
+  few = suite.SampleSets(real, fake, lambda: fake_inception,
+                         real_labels=real_labels,
+                         fake_labels=np.where(np.arange(45) == 0, 3, 0))
+  with pytest.raises(ValueError, match="Class 1 has 19 real and 0 generated"):
+    suite.intra_fid(few)
+
+
 def test_features_are_computed_once_per_set(fake_inception):
   sets = suite.SampleSets(_images(0), _images(1), lambda: fake_inception)
   suite.evaluate(sets, [suite.fid, suite.kid, suite.precision_recall])
@@ -87,7 +113,7 @@ def test_inception_score_needs_the_classifier(fake_inception):
 
 def test_short_names_cover_the_metrics():
   assert set(suite.BY_NAME) == {"fid", "kid", "is", "pr", "dc", "ms_ssim",
-                                "swd", "digits"}
+                                "swd", "digits", "intra_fid"}
 
 
 def test_metrics_by_name_and_unknown_names(clean_gin):

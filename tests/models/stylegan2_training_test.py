@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from ganjax.core import sampling
+from ganjax.run import generator_export
 from ganjax.run import image_files
 from ganjax.run import run_dir
 from tests import workdirs
@@ -104,3 +105,22 @@ def test_sample_draws_style_mixing_grids_and_walks_in_w(tmp_path, whole):
   gif.seek(1)
   np.testing.assert_allclose(np.asarray(gif.convert("L")), walk[0, 1, ..., 0],
                              atol=2)
+
+
+def test_export_takes_the_noise_seed(tmp_path, whole):
+  # StyleGAN2's G draws noise: its export takes the key's raw data.
+  gin.clear_config()
+  try:
+    _, gan, state, use_ema = run_dir.load_for_sampling(whole[0])
+  finally:
+    gin.clear_config()
+  path = str(tmp_path / generator_export.STABLEHLO)
+  generator_export.write_stablehlo(gan, state, use_ema, path)
+  assert list(generator_export.inputs(gan)) == ["z", "noise_seed"]
+  with open(path, "rb") as f:
+    g = jax.export.deserialize(bytearray(f.read()))
+  z, key = gan.sample_z(jax.random.key(3), 5), jax.random.key(4)
+  np.testing.assert_allclose(
+      np.asarray(g.call(z, jax.random.key_data(key))),
+      np.asarray(sampling.generate(gan, state, z, use_ema, rng=key)),
+      atol=1e-5)

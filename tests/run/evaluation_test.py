@@ -12,6 +12,7 @@ from clu import metric_writers
 import gin
 import numpy as np
 import pytest
+import tensorflow_datasets as tfds
 
 from ganjax.metrics import suite
 from ganjax.metrics.inception import features
@@ -19,6 +20,7 @@ from ganjax.metrics.inception import weights as inception_weights
 from ganjax.run import config
 from ganjax.run import evaluation
 from ganjax.run import experiment as experiment_lib
+from ganjax.run import scores_file
 from ganjax.run import train
 from tests import conftest
 from tests import paths
@@ -42,6 +44,37 @@ def test_mixtures_get_mode_coverage(clean_gin):
   exp = experiment_lib.make_experiment()
   scores = evaluation.evaluate(exp, exp.init_state(), lambda: None)
   assert set(scores) == {"modes", "high_quality", "reverse_kl"}
+
+
+def test_protocol_names_the_evaluation_split_and_the_subset(clean_gin):
+  # Runs before the module's digits run parses its config.
+  config.parse(["base.gin", "datasets/fashion_mnist.gin",
+                "models/dcgan.gin"], [
+      "datasets.tfds.train_examples = 3",
+      "evaluation.dataset = @eval/datasets.tfds",
+      "eval/datasets.tfds.split = 'eval'",
+      "evaluation.metrics = [@metrics.ms_ssim]", "evaluation.num_draws = 3"])
+  with tfds.testing.mock_data(num_examples=4):
+    exp = experiment_lib.make_experiment()
+    recorded = evaluation.protocol(exp, lambda: None)  # No Inception.
+  assert exp.data.name == "3 of fashion_mnist train (subset seed 0)"
+  assert recorded["protocol.real"] == "fashion_mnist test"
+  assert recorded["protocol.num_draws"] == "3"
+  assert recorded["protocol.resize"] == recorded["protocol.inception"] == (
+      "none")
+
+
+def test_a_conditional_model_gets_intra_fid(clean_gin, fake_inception):
+  # Runs before the module's digits run parses its config.
+  config.parse([_TINY_DIGITS], ["GAN.conditional = True",
+                                "GAN.prior = 'normal'"])
+  exp = experiment_lib.make_experiment()
+  scores = evaluation.evaluate(
+      exp, exp.init_state(), lambda: fake_inception,
+      metrics=[suite.fid, suite.intra_fid], num_samples=200)
+  assert set(scores) == {"fid", "intra_fid"}
+  # The classes' FIDs of 20 images each lie far above the FID of all 200.
+  assert scores["intra_fid"] > scores["fid"] > 0
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +110,13 @@ def test_training_loop_scores_its_steps(run):
   assert rows[0]["train.num_steps"] == "2"
   assert rows[0]["evaluation.num_samples"] == "20"
   assert inception.images_seen == 40  # 20 real + 20 generated.
+  # And the protocol, as every row names it.
+  assert {k: v for k, v in rows[0].items() if k.startswith("protocol.")} == {
+      "protocol.real": "scikit-learn digits at 28×28",
+      "protocol.num_real": "20", "protocol.num_fake": "20",
+      "protocol.num_draws": "1", "protocol.resize": "tf",
+      "protocol.inception": "fake"}
+  assert "protocol.real" not in scores_file.rows(workdir)[0]
 
 
 def test_checkpoints_are_scored_once(run, tmp_path):
@@ -110,10 +150,12 @@ def test_draws_are_averaged(run, fake_inception):
 
 def test_real_images_are_uint8_in_a_fixed_order(run):
   exp = run[1]
-  images = evaluation.real_images(exp.data, 30, seed=0, batch_size=7)
+  images, labels = evaluation.real_images(exp.data, 30, seed=0,
+                                          batch_size=7)
   assert images.shape == (30, 28, 28, 1) and images.dtype == np.uint8
   np.testing.assert_array_equal(
-      images, evaluation.real_images(exp.data, 30, seed=0, batch_size=7))
+      images, evaluation.real_images(exp.data, 30, seed=0, batch_size=7)[0])
+  assert labels.shape == (30,) and labels.dtype == np.int32
 
 
 def test_standing_statistics(run, fake_inception):
