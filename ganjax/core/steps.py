@@ -18,10 +18,9 @@ latents and labels are drawn for the whole batch; the networks' collections
 and passed from one to the next, as every peer's accumulation does, and so
 are batch-level statistics in the objective (relativistic losses' means,
 LeCam's anchors, the minibatch standard deviation, the path length's
-sub-batch). The other
-random draws (G's noise, augmentations, penalties' interpolations) are made
-per micro-batch. Terms' states are updated once per update, from D's
-outputs over the whole batch.
+sub-batch). The other random draws (G's noise, augmentations, penalties'
+interpolations) are made per micro-batch. Terms' states are updated once
+per update, from D's outputs over the whole batch.
 """
 
 import itertools
